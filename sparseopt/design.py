@@ -1,0 +1,52 @@
+"""Products with a design matrix X that may be a dense array or a scipy CSC matrix.
+
+Thin dispatchers to the compiled kernels of ``numba_kernels.linalg``: solvers and objective terms call these
+and never branch on the storage of X themselves.
+"""
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from numba_kernels import linalg
+
+
+def _is_csc(X):
+    """True for a CSC matrix, False for a dense array; other sparse formats are refused."""
+    if not sp.issparse(X):
+        return False
+    if X.format != "csc":
+        raise TypeError(f"X must be a dense array or a CSC matrix; got {X.format.upper()}: convert it with X.tocsc()")
+    return True
+
+
+def xt_dot(X, v):
+    """X.T @ v, parallel over features."""
+    v = np.asarray(v, dtype=X.dtype)
+    if _is_csc(X):
+        return linalg.csc_xt_dot(X.data, X.indices, X.indptr, v)
+    return linalg.dense_xt_dot(X, v)
+
+
+def x_dot(X, w):
+    """X @ w, parallel over rows (dense) or column chunks with per-thread buffers (CSC)."""
+    w = np.asarray(w, dtype=X.dtype)
+    if _is_csc(X):
+        return linalg.csc_x_dot(X.data, X.indices, X.indptr, X.shape[0], w, numba.get_num_threads())
+    return linalg.dense_x_dot(X, w)
+
+
+def column_sq_norms(X):
+    """Squared column norms ||X_j||^2."""
+    if _is_csc(X):
+        return linalg.csc_column_sq_norms(X.data, X.indptr)
+    return linalg.dense_column_sq_norms(X)
+
+
+def spectral_norm(X, max_iter=1000, tol=1e-10, seed=0):
+    """Largest singular value ||X||_2, by power iteration on X.T X."""
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        return 0.0
+    if _is_csc(X):
+        return linalg.csc_spectral_norm(X.data, X.indices, X.indptr, X.shape[0], max_iter, tol, seed,
+                                        numba.get_num_threads())
+    return linalg.dense_spectral_norm(X, max_iter, tol, seed)
