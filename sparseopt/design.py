@@ -1,13 +1,31 @@
 """Products with a design matrix X that may be a dense array or a scipy CSC matrix.
 
 Thin dispatchers to the compiled kernels of ``numba_kernels.linalg``: solvers and objective terms call these
-and never branch on the storage of X themselves.
+and never branch on the storage of X themselves. Small products run on one thread: starting a parallel region
+costs more than the product, and on a loaded machine a region waits for a time slice on every core.
 """
+import contextlib
+
 import numba
 import numpy as np
 import scipy.sparse as sp
 
 from numba_kernels import linalg
+
+
+PARALLEL_MIN_ENTRIES = 200_000  # stored entries of X from which a product is split over threads
+
+
+@contextlib.contextmanager
+def _threads_for(X):
+    """Run the enclosed kernels on all Numba threads if X is large, else on one."""
+    entries = X.nnz if sp.issparse(X) else X.size
+    previous = numba.get_num_threads()
+    numba.set_num_threads(previous if entries >= PARALLEL_MIN_ENTRIES else 1)
+    try:
+        yield numba.get_num_threads()
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _is_csc(X):
@@ -22,31 +40,34 @@ def _is_csc(X):
 def xt_dot(X, v):
     """X.T @ v, parallel over features."""
     v = np.asarray(v, dtype=X.dtype)
-    if _is_csc(X):
-        return linalg.csc_xt_dot(X.data, X.indices, X.indptr, v)
-    return linalg.dense_xt_dot(X, v)
+    with _threads_for(X):
+        if _is_csc(X):
+            return linalg.csc_xt_dot(X.data, X.indices, X.indptr, v)
+        return linalg.dense_xt_dot(X, v)
 
 
 def x_dot(X, w):
     """X @ w, parallel over rows (dense) or column chunks with per-thread buffers (CSC)."""
     w = np.asarray(w, dtype=X.dtype)
-    if _is_csc(X):
-        return linalg.csc_x_dot(X.data, X.indices, X.indptr, X.shape[0], w, numba.get_num_threads())
-    return linalg.dense_x_dot(X, w)
+    with _threads_for(X) as n_threads:
+        if _is_csc(X):
+            return linalg.csc_x_dot(X.data, X.indices, X.indptr, X.shape[0], w, n_threads)
+        return linalg.dense_x_dot(X, w)
 
 
 def column_sq_norms(X):
     """Squared column norms ||X_j||^2."""
-    if _is_csc(X):
-        return linalg.csc_column_sq_norms(X.data, X.indptr)
-    return linalg.dense_column_sq_norms(X)
+    with _threads_for(X):
+        if _is_csc(X):
+            return linalg.csc_column_sq_norms(X.data, X.indptr)
+        return linalg.dense_column_sq_norms(X)
 
 
 def spectral_norm(X, max_iter=1000, tol=1e-10, seed=0):
     """Largest singular value ||X||_2, by power iteration on X.T X."""
     if X.shape[0] == 0 or X.shape[1] == 0:
         return 0.0
-    if _is_csc(X):
-        return linalg.csc_spectral_norm(X.data, X.indices, X.indptr, X.shape[0], max_iter, tol, seed,
-                                        numba.get_num_threads())
-    return linalg.dense_spectral_norm(X, max_iter, tol, seed)
+    with _threads_for(X) as n_threads:
+        if _is_csc(X):
+            return linalg.csc_spectral_norm(X.data, X.indices, X.indptr, X.shape[0], max_iter, tol, seed, n_threads)
+        return linalg.dense_spectral_norm(X, max_iter, tol, seed)

@@ -64,13 +64,24 @@ def test_spectral_norm_matches_svd():
 
 def test_parallel_results_do_not_depend_on_thread_count():
     X, dense, v, w = sample(np.float64, (300, 500), density=0.3)
+    dense = np.asfortranarray(dense)
     previous = numba.get_num_threads()
+    results = []
     try:
-        numba.set_num_threads(1)
-        single = (design.x_dot(X, w), design.xt_dot(np.asfortranarray(dense), v))
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        multi = (design.x_dot(X, w), design.xt_dot(np.asfortranarray(dense), v))
+        for n_threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(n_threads)
+            results.append((linalg.csc_x_dot(X.data, X.indices, X.indptr, X.shape[0], w, n_threads),
+                            linalg.dense_xt_dot(dense, v), linalg.dense_x_dot(dense, w)))
     finally:
         numba.set_num_threads(previous)
-    for a, b in zip(single, multi):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for single, multi in zip(*results):
+        np.testing.assert_allclose(single, multi, rtol=1e-12, atol=1e-12)
+
+
+def test_small_products_run_on_one_thread_and_restore_the_setting():
+    previous = numba.get_num_threads()
+    with design._threads_for(np.ones((10, 10))) as n_threads:
+        assert n_threads == 1
+    with design._threads_for(np.ones((1, design.PARALLEL_MIN_ENTRIES))) as n_threads:
+        assert n_threads == previous
+    assert numba.get_num_threads() == previous

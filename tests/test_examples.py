@@ -1,0 +1,36 @@
+"""Every script in examples/ runs with small sizes and writes its figure."""
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name, *args):
+    completed = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True,
+                               timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_every_example_is_tested():
+    tested = set(re.findall(r'"(\w+\.py)"', pathlib.Path(__file__).read_text()))
+    assert {path.name for path in EXAMPLES.glob("*.py")} <= tested
+
+
+def test_plot_thresholding_rules(tmp_path):
+    out = tmp_path / "rules.png"
+    run_example("plot_thresholding_rules.py", "--out", str(out), "--points", "41")
+    assert out.stat().st_size > 10_000
+
+
+def test_penalized_regression(tmp_path):
+    out = tmp_path / "coef.png"
+    stdout = run_example("penalized_regression.py", "--out", str(out), "--samples", "150")
+    ours, reference = map(float, re.search(r"sparseopt ([\d.]+), scikit-learn ([\d.]+)", stdout).groups())
+    assert ours == pytest.approx(reference, rel=1e-8)
+    assert len(re.findall(r"test R\^2", stdout)) == 4
+    assert out.stat().st_size > 10_000
