@@ -1,7 +1,9 @@
 """Products with the design matrix, column norms and the spectral norm, for dense and CSC input.
 
 Dense X may be C- or Fortran-ordered; a CSC matrix is passed as its three arrays (data, indices, indptr).
-Every parallel loop owns its output entries: X.T @ v splits over features, X @ w over rows (dense) or over
+Vector lengths are checked where that costs O(1) (compiled code does not check bounds): a CSC kernel trusts
+that its row indices are below the length of v, which ``sparseopt.design`` checks. Every parallel loop owns
+its output entries: X.T @ v splits over features, X @ w over rows (dense) or over
 column chunks that write into per-thread buffers summed afterwards (CSC).
 """
 import math
@@ -19,6 +21,8 @@ def dense_xt_dot(X, v):
     Fortran order reads each column contiguously; C order sweeps the rows of a block of columns.
     """
     n_samples, n_features = X.shape
+    if v.shape[0] != n_samples:
+        raise ValueError("v must have one entry per row of X")
     out = np.zeros(n_features, dtype=X.dtype)
     n_blocks = (n_features + _BLOCK - 1) // _BLOCK
     for b in prange(n_blocks):
@@ -40,17 +44,21 @@ def dense_xt_dot(X, v):
 def dense_x_dot(X, w):
     """X @ w for a dense (n, p) X, parallel over blocks of rows.
 
-    C order takes each row's dot product; Fortran order sweeps the columns of a block of rows.
+    C order takes each row's dot product; Fortran order sweeps the columns of a block of rows, skipping the
+    columns where w_j = 0 (sparse iterates).
     """
     n_samples, n_features = X.shape
+    if w.shape[0] != n_features:
+        raise ValueError("w must have one entry per column of X")
     out = np.zeros(n_samples, dtype=X.dtype)
     n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
     for b in prange(n_blocks):
         stop = min((b + 1) * _BLOCK, n_samples)
         if X.flags.f_contiguous:
             for j in range(n_features):
-                for i in range(b * _BLOCK, stop):
-                    out[i] += X[i, j] * w[j]
+                if w[j] != 0.0:
+                    for i in range(b * _BLOCK, stop):
+                        out[i] += X[i, j] * w[j]
         else:
             for i in range(b * _BLOCK, stop):
                 total = 0.0
@@ -81,6 +89,8 @@ def csc_x_dot(data, indices, indptr, n_samples, w, n_threads):
     numba.get_num_threads() as n_threads; the buffers take n_threads * n_samples entries.
     """
     n_features = indptr.shape[0] - 1
+    if w.shape[0] != n_features:
+        raise ValueError("w must have one entry per column of X")
     dtype = data.dtype
     n_chunks = max(1, min(n_threads, n_features))
     buffers = np.zeros((n_chunks, n_samples), dtype=dtype)

@@ -7,12 +7,21 @@ Convention: for a penalty P and a step eta > 0,
 Scalar rules (``*_threshold``) take one coordinate and are what coordinate descent calls inside its compiled
 loops; vector operators (``prox_*``, ``project_*``) take a 1-D array and return a new one. Ties at a threshold
 (where two minimizers exist) are resolved towards 0. The nonconvex rules are proximal only under a step
-condition (stated in each docstring); outside it they raise ``ValueError``.
+condition (stated in each docstring); outside it they raise ``ValueError``. Array arguments of mismatched
+lengths raise ``ValueError`` (compiled code does not check bounds); values are not checked for NaN here:
+``sparseopt`` validates its inputs before they reach a kernel.
 """
 import math
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True)
+def _check_same_length(array, reference, message):
+    """Raise ValueError(message) unless the two 1-D arrays have the same length."""
+    if array.shape[0] != reference.shape[0]:
+        raise ValueError(message)
 
 
 @njit(cache=True)
@@ -125,6 +134,7 @@ def prox_l1(v, step, alpha):
 @njit(cache=True)
 def prox_weighted_l1(v, step, alpha, weights):
     """Prox of eta * alpha sum_j weights_j |x_j|: soft thresholding at eta * alpha * weights_j (weight 0: identity)."""
+    _check_same_length(weights, v, "weights must have the length of v")
     out = np.empty_like(v)
     for j in range(v.shape[0]):
         out[j] = soft_threshold(v[j], step * alpha * weights[j])
@@ -155,6 +165,8 @@ def prox_group_l2(v, step, alpha, group_indices, group_ptr, group_weights):
 
     Group g holds the features group_indices[group_ptr[g]:group_ptr[g + 1]]; c_g = group_weights[g].
     """
+    _check_same_length(group_indices, v, "group_indices must have the length of v")
+    _check_same_length(group_ptr[1:], group_weights, "group_weights must have one entry per group")
     out = np.empty_like(v)
     for g in range(group_ptr.shape[0] - 1):
         members = group_indices[group_ptr[g]:group_ptr[g + 1]]
@@ -200,6 +212,7 @@ def prox_sorted_l1(v, step, lambdas):
     takes the non-increasing isotonic fit of |v|_sorted - eta lambda, clips it at 0, and undoes the sort and
     the signs (Bogdan et al. 2015, Alg. 3-4): O(p log p).
     """
+    _check_same_length(lambdas, v, "lambdas must have the length of v")
     order = np.argsort(-np.abs(v))
     shifted = np.abs(v)[order] - step * lambdas
     fit = isotonic_nonincreasing(shifted)
@@ -258,6 +271,7 @@ def prox_scad(v, step, alpha, a):
 @njit(cache=True)
 def prox_cel0(v, step, lambda0, column_norms):
     """Prox of eta * sum_j CEL0(x_j; lambda0, a_j) with a_j = column_norms[j]; requires a_j^2 eta < 1."""
+    _check_same_length(column_norms, v, "column_norms must have the length of v")
     out = np.empty_like(v)
     for j in range(v.shape[0]):
         out[j] = cel0_threshold(v[j], step, lambda0, column_norms[j])

@@ -36,19 +36,28 @@ class Datafit:
         return design.xt_dot(X, self.raw_gradient(y, Xw))
 
     def _scaled_design(self, X):
-        """sqrt(h) * X, rows scaled by the square roots of the weighted curvatures."""
+        """(sqrt(h) * X, 1): rows scaled by the square roots of the weighted curvatures; with no sample weights
+        h is constant, and (X, h) is returned instead of a scaled copy."""
+        if self.sample_weight is None:
+            return X, self.curvature_bound / X.shape[0]
         root = np.sqrt(self.curvature_bound * self._shares(X.shape[0])).astype(X.dtype)
         if sp.issparse(X):
-            return sp.csc_matrix(sp.diags(root) @ X)
-        return np.asfortranarray(X * root[:, None])
+            return sp.csc_matrix(sp.diags(root) @ X), 1.0
+        return np.asfortranarray(X * root[:, None]), 1.0
 
     def coordinate_lipschitz(self, X):
         """L_j = sum_i h_i X_ij^2, the Lipschitz constant of the j-th partial derivative."""
-        return design.column_sq_norms(self._scaled_design(X))
+        scaled, factor = self._scaled_design(X)
+        return factor * design.column_sq_norms(scaled)
 
-    def lipschitz(self, X):
-        """L = ||diag(sqrt(h)) X||_2^2, a Lipschitz constant of the whole gradient."""
-        return design.spectral_norm(self._scaled_design(X)) ** 2
+    def lipschitz(self, X, tol=1e-10):
+        """L = ||diag(sqrt(h)) X||_2^2, the Lipschitz constant of the whole gradient.
+
+        By power iteration stopped at relative change tol: it approaches L from below, so a solver that needs a
+        guaranteed bound from a loose estimate backtracks (as ``fista`` does).
+        """
+        scaled, factor = self._scaled_design(X)
+        return factor * design.spectral_norm(scaled, tol=tol) ** 2
 
 
 class Quadratic(Datafit):

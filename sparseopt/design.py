@@ -37,9 +37,17 @@ def _is_csc(X):
     return True
 
 
+def _vector(values, length, name):
+    """values as a 1-D array of the given length, else a ValueError naming it."""
+    values = np.asarray(values)
+    if values.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},); got {values.shape}")
+    return values
+
+
 def xt_dot(X, v):
     """X.T @ v, parallel over features."""
-    v = np.asarray(v, dtype=X.dtype)
+    v = _vector(v, X.shape[0], "v").astype(X.dtype, copy=False)
     with _threads_for(X):
         if _is_csc(X):
             return linalg.csc_xt_dot(X.data, X.indices, X.indptr, v)
@@ -48,7 +56,7 @@ def xt_dot(X, v):
 
 def x_dot(X, w):
     """X @ w, parallel over rows (dense) or column chunks with per-thread buffers (CSC)."""
-    w = np.asarray(w, dtype=X.dtype)
+    w = _vector(w, X.shape[1], "w").astype(X.dtype, copy=False)
     with _threads_for(X) as n_threads:
         if _is_csc(X):
             return linalg.csc_x_dot(X.data, X.indices, X.indptr, X.shape[0], w, n_threads)

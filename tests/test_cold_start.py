@@ -24,7 +24,8 @@ def seconds(target, cache_dir):
 
 
 def test_probe_calls_every_prox():
-    compiled = {name for name, obj in inspect.getmembers(prox) if isinstance(obj, CPUDispatcher)}
+    compiled = {name for name, obj in inspect.getmembers(prox)
+                if isinstance(obj, CPUDispatcher) and not name.startswith("_")}
     source = PROBE.read_text()
     assert {name for name in compiled if f"prox.{name}(" not in source} == set()
 

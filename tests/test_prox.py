@@ -11,9 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.isotonic import isotonic_regression
 
 from numba_kernels import prox
 
+# At an input exactly on a bound of the box, an interior-point answer is off by about sqrt(tolerance) (8e-7 at
+# 1e-12; tighter tolerances make Clarabel stop "inaccurate"), so the box bounds avoid the drawn values.
 CLARABEL = dict(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
 COEF_TOL = 1e-6
 
@@ -122,11 +125,10 @@ def test_prox_sorted_l1_known_value():
 
 @settings(max_examples=40, deadline=None)
 @given(y=sizes.flatmap(vectors))
-def test_isotonic_nonincreasing_matches_cvxpy(y):
-    x = cp.Variable(y.shape[0])
-    constraints = [x[:-1] >= x[1:]] if y.shape[0] > 1 else []
-    cp.Problem(cp.Minimize(cp.sum_squares(x - y)), constraints).solve(**CLARABEL)
-    np.testing.assert_allclose(prox.isotonic_nonincreasing(y), x.value, atol=COEF_TOL)
+def test_isotonic_nonincreasing_matches_scikit_learn(y):
+    """scikit-learn's isotonic_regression is exact (PAVA too), so the two agree to rounding."""
+    expected = isotonic_regression(y, increasing=False)
+    np.testing.assert_allclose(prox.isotonic_nonincreasing(y), expected, atol=1e-12)
 
 
 # ---- nonconvex scalar rules: grid search of 1/2 (x - z)^2 + step p(x) ----
@@ -241,7 +243,7 @@ def test_nonconvex_rules_reject_steps_outside_their_condition(call, message):
 @given(v=sizes.flatmap(vectors), radius=positive)
 def test_project_simplex_matches_cvxpy(v, radius):
     x = cp.Variable(v.shape[0])
-    cp.Problem(cp.Minimize(cp.sum_squares(x - v)), [x >= 0, cp.sum(x) == radius]).solve(**CLARABEL)
+    cp.Problem(cp.Minimize(0.5 * cp.sum_squares(x - v)), [x >= 0, cp.sum(x) == radius]).solve(**CLARABEL)
     result = prox.project_simplex(v, radius)
     np.testing.assert_allclose(result, x.value, atol=COEF_TOL)
     assert result.sum() == pytest.approx(radius)
@@ -250,9 +252,9 @@ def test_project_simplex_matches_cvxpy(v, radius):
 @settings(max_examples=25, deadline=None)
 @given(v=sizes.flatmap(vectors))
 def test_project_box_and_nonnegative_match_cvxpy(v):
-    lower, upper = -np.linspace(0.5, 1.5, v.shape[0]), np.full(v.shape[0], 1.0)
+    lower, upper = -np.linspace(0.55, 1.45, v.shape[0]) - 0.01, np.full(v.shape[0], 1.1)
     x = cp.Variable(v.shape[0])
-    cp.Problem(cp.Minimize(cp.sum_squares(x - v)), [x >= lower, x <= upper]).solve(**CLARABEL)
+    cp.Problem(cp.Minimize(0.5 * cp.sum_squares(x - v)), [x >= lower, x <= upper]).solve(**CLARABEL)
     np.testing.assert_allclose(prox.project_box(v, lower, upper), x.value, atol=COEF_TOL)
     # Moreau for the indicator of the orthant: v = proj_{x >= 0}(v) + proj_{x <= 0}(v)
     np.testing.assert_allclose(prox.project_nonnegative(v) + np.minimum(v, 0.0), v, atol=0)

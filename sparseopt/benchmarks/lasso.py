@@ -1,0 +1,101 @@
+"""The Lasso benchmark family: problems P(w) = 1/(2n) ||y - Xw||^2 + alpha ||w||_1 and the solvers compared on them.
+
+Solvers: sparseopt's FISTA, scikit-learn's ``Lasso`` (coordinate descent with Gap Safe screening), skglm's ``Lasso``
+(working sets with Anderson acceleration) and celer's ``Lasso`` (working sets with dual extrapolation), all
+without intercept.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparseopt.benchmarks import datasets
+from sparseopt.benchmarks.family import Family, SolverAdapter
+
+
+@dataclass(frozen=True)
+class LassoProblem:
+    """min_w P(w) = 1/(2n) ||y - Xw||^2 + alpha ||w||_1, with no intercept."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    alpha: float
+
+    def objective(self, coef):
+        """P(coef) = 1/(2n) ||y - X coef||^2 + alpha ||coef||_1."""
+        residual = self.y - self.X @ coef
+        return 0.5 * residual @ residual / self.y.shape[0] + self.alpha * np.abs(coef).sum()
+
+    def support_size(self, coef):
+        """Number of exactly nonzero coefficients."""
+        return int(np.count_nonzero(coef))
+
+
+def alpha_max(X, y):
+    """alpha_max = ||X^T y||_inf / n, the smallest alpha for which w = 0 solves the Lasso."""
+    return np.max(np.abs(X.T @ y)) / X.shape[0]
+
+
+def make_problems(size):
+    """Lasso problems at alpha_max / 10 (and, for ``full``, also alpha_max / 100).
+
+    ``tiny``: simulated 50 x 200; ``quick``: simulated 200 x 2000 and diabetes with pairwise interactions (442 x 55);
+    ``full``: simulated 1000 x 10000 and the same diabetes data.
+    """
+    if size == "tiny":
+        designs = {"simulated 50x200": datasets.simulated_correlated(50, 200)}
+    elif size == "quick":
+        designs = {"simulated 200x2000": datasets.simulated_correlated(200, 2000)}
+    else:
+        designs = {"simulated 1000x10000": datasets.simulated_correlated(1000, 10000)}
+    if size != "tiny":
+        designs["diabetes with interactions 442x55"] = datasets.diabetes()
+    alpha_ratios = (10, 100) if size == "full" else (10,)
+    return [
+        LassoProblem(f"{data_name}, alpha_max/{ratio}", X, y, alpha_max(X, y) / ratio)
+        for data_name, (X, y) in designs.items()
+        for ratio in alpha_ratios
+    ]
+
+
+def solve_sparseopt(problem, max_iter):
+    """sparseopt's accelerated proximal gradient (FISTA), exactly ``max_iter`` iterations."""
+    from sparseopt.datafits import Quadratic
+    from sparseopt.penalties import L1
+    from sparseopt.solvers import fista
+
+    return fista(problem.X, problem.y, Quadratic(), L1(problem.alpha), max_iter=max_iter, tol=0.0).coef
+
+
+def solve_sklearn(problem, max_iter):
+    """scikit-learn's ``Lasso``, exactly ``max_iter`` coordinate-descent epochs."""
+    from sklearn.linear_model import Lasso
+
+    model = Lasso(alpha=problem.alpha, fit_intercept=False, max_iter=max_iter, tol=0.0)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def solve_skglm(problem, tol):
+    """skglm's ``Lasso``, stopped when its optimality violation is below ``tol``."""
+    from skglm import Lasso
+
+    return Lasso(alpha=problem.alpha, fit_intercept=False, tol=tol).fit(problem.X, problem.y).coef_
+
+
+def solve_celer(problem, tol):
+    """celer's ``Lasso``, stopped when its relative duality gap is below ``tol``."""
+    from celer import Lasso
+
+    return Lasso(alpha=problem.alpha, fit_intercept=False, tol=tol).fit(problem.X, problem.y).coef_
+
+
+FAMILY = Family(
+    name="lasso",
+    make_problems=make_problems,
+    solvers=(
+        SolverAdapter("sparseopt fista", "sparseopt", "max_iter", solve_sparseopt),
+        SolverAdapter("scikit-learn", "sklearn", "max_iter", solve_sklearn),
+        SolverAdapter("skglm", "skglm", "tol", solve_skglm),
+        SolverAdapter("celer", "celer", "tol", solve_celer),
+    ),
+)

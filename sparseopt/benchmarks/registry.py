@@ -1,0 +1,13 @@
+"""The benchmark families: every family name the command knows, and the ones that have problems.
+
+To add a family, write a module that defines a ``Family`` (see ``family.py`` and ``lasso.py``) and add it to
+``FAMILIES`` (and its name to ``FAMILY_NAMES`` if it is new); the command line, the runner and the report pick
+it up from here.
+"""
+from sparseopt.benchmarks import lasso
+
+#: Every family of sparseopt, in the order ``all`` runs them; each one is a subcommand.
+FAMILY_NAMES = ("lasso", "slope", "l0", "bcd", "ot")
+
+#: Families that have benchmark problems, by name.
+FAMILIES = {family.name: family for family in (lasso.FAMILY,)}
