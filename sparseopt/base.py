@@ -37,7 +37,8 @@ class PenalizedRegressor(RegressorMixin, LinearModelBase):
     penalty : a ``sparseopt.penalties`` object, default L1(alpha=1.0).
     fit_intercept : bool, default True; fit the unpenalized b.
     max_iter : int, default 1000, proximal gradient steps at most.
-    tol : float, default 1e-6, bound on the optimality violation (distance of 0 to the subdifferential).
+    tol : float, default 1e-4, bound on the optimality violation max_j dist(-grad_j F, dP(w)_j) (absolute, as in
+        skglm; scale y and X to make it meaningful).
     warm_start : bool, default False; start from the previous coef_ and intercept_.
 
     Attributes
@@ -53,7 +54,7 @@ class PenalizedRegressor(RegressorMixin, LinearModelBase):
         "warm_start": ["boolean"],
     }
 
-    def __init__(self, penalty=None, *, fit_intercept=True, max_iter=1000, tol=1e-6, warm_start=False):
+    def __init__(self, penalty=None, *, fit_intercept=True, max_iter=1000, tol=1e-4, warm_start=False):
         self.penalty = penalty
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter

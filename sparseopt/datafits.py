@@ -15,7 +15,7 @@ from sparseopt.validation import check_sample_weight
 class Datafit:
     """Shared part of the datafits: sample weights, the gradient and the Lipschitz constants.
 
-    A subclass gives ``value``, ``raw_gradient`` (dF/d(Xw)) and ``curvature_bound``, the largest second
+    A subclass gives ``_value``, ``_raw_gradient`` (dF/d(Xw)) and ``curvature_bound``, the largest second
     derivative of its loss l(y, .). The gradient in w is X.T @ raw_gradient; the Lipschitz constants of the
     gradient follow from the weighted curvature h_i = s_i * curvature_bound / sum_i s_i (so the partial
     derivative in an intercept has Lipschitz constant sum_i h_i = curvature_bound).
@@ -25,6 +25,22 @@ class Datafit:
 
     def __init__(self, sample_weight=None):
         self.sample_weight = sample_weight
+
+    def value(self, y, Xw):
+        """F at the linear predictor Xw."""
+        return float(self._value(*self._pair(y, Xw)))
+
+    def raw_gradient(self, y, Xw):
+        """dF/d(Xw), the gradient in the linear predictor."""
+        return self._raw_gradient(*self._pair(y, Xw))
+
+    @staticmethod
+    def _pair(y, Xw):
+        """y and Xw as arrays of one shape, else a ValueError naming them."""
+        y, Xw = np.asarray(y), np.asarray(Xw)
+        if y.ndim != 1 or Xw.shape != y.shape:
+            raise ValueError(f"y and Xw must be 1-D of one length; got shapes {y.shape} and {Xw.shape}")
+        return y, Xw
 
     def _shares(self, n_samples):
         """s_i / sum_i s_i."""
@@ -65,11 +81,10 @@ class Quadratic(Datafit):
 
     curvature_bound = 1.0
 
-    def value(self, y, Xw):
-        """F at the linear predictor Xw."""
+    def _value(self, y, Xw):
         return 0.5 * float(self._shares(y.shape[0]) @ (y - Xw) ** 2)
 
-    def raw_gradient(self, y, Xw):
+    def _raw_gradient(self, y, Xw):
         """dF/d(Xw) = -s (y - Xw) / sum s."""
         return self._shares(y.shape[0]) * (Xw - y)
 
@@ -82,10 +97,10 @@ class Logistic(Datafit):
 
     curvature_bound = 0.25
 
-    def value(self, y, Xw):
-        """F at the linear predictor Xw (log(1 + e^t) computed without overflow)."""
+    def _value(self, y, Xw):
+        """log(1 + e^t) computed without overflow."""
         return float(self._shares(y.shape[0]) @ np.logaddexp(0.0, -y * Xw))
 
-    def raw_gradient(self, y, Xw):
+    def _raw_gradient(self, y, Xw):
         """dF/d(Xw) = -s y sigmoid(-y Xw) / sum s."""
         return -self._shares(y.shape[0]) * y * expit(-y * Xw)

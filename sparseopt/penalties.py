@@ -26,9 +26,38 @@ def _weighted_max_ratio(values, weights):
 
 
 class Penalty:
-    """Base of all penalties; ``is_convex`` tells solvers whether momentum and duality gaps apply."""
+    """Base of all penalties: the public methods check their arguments, then call the subclass's ``_value``,
+    ``_prox``, ``_subdiff_distance`` (and ``_dual_norm`` for norms). ``is_convex`` tells solvers whether
+    momentum and duality gaps apply; ``n_features`` is set by penalties with one parameter per feature.
+    """
 
     is_convex = True
+    n_features = None
+
+    def _coefficients(self, w, name):
+        """w as a finite 1-D float array (float32 kept), of length n_features when that is fixed."""
+        dtype = np.float32 if np.asarray(w).dtype == np.float32 else np.float64
+        return check_vector(w, name, self.n_features, dtype)
+
+    def value(self, w):
+        """P(w)."""
+        return float(self._value(self._coefficients(w, "w")))
+
+    def prox(self, w, step):
+        """argmin_x 1/2 ||x - w||^2 + step P(x), for step > 0."""
+        step = check_scalar_range(step, "step", low=0.0, low_open=True)
+        return self._prox(self._coefficients(w, "w"), step)
+
+    def subdiff_distance(self, w, grad):
+        """Entries of r = -grad - proj_{dP(w)}(-grad); ||r||_2 is the distance of 0 to grad + dP(w)."""
+        w = self._coefficients(w, "w")
+        return self._subdiff_distance(w, self._coefficients(grad, "grad"))
+
+    def dual_norm(self, u):
+        """The dual norm of P at u (for the penalties that are norms)."""
+        if not hasattr(self, "_dual_norm"):
+            raise TypeError(f"{type(self).__name__} is not a norm: it has no dual norm")
+        return float(self._dual_norm(self._coefficients(u, "u")))
 
 
 class SeparablePenalty(Penalty):
@@ -38,7 +67,7 @@ class SeparablePenalty(Penalty):
 
     zero_radius = 0.0
 
-    def subdiff_distance(self, w, grad):
+    def _subdiff_distance(self, w, grad):
         """|grad_j + p'(w_j)| where w_j != 0, and max(|grad_j| - zero_radius, 0) where w_j = 0."""
         nonzero = w != 0
         at_zero = np.maximum(np.abs(grad) - self.zero_radius, 0.0)
@@ -52,16 +81,16 @@ class L1(SeparablePenalty):
         self.alpha = check_scalar_range(alpha, "alpha", low=0.0)
         self.zero_radius = self.alpha
 
-    def value(self, w):
+    def _value(self, w):
         return self.alpha * np.abs(w).sum()
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_l1(w, step, self.alpha)
 
     def derivative(self, w):
         return self.alpha * np.sign(w)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):
         """max_j |u_j|, so that the zero solution is optimal iff alpha >= ||grad F(0)||_inf."""
         return np.abs(u).max()
 
@@ -72,18 +101,19 @@ class WeightedL1(SeparablePenalty):
     def __init__(self, alpha, weights):
         self.alpha = check_scalar_range(alpha, "alpha", low=0.0)
         self.weights = check_feature_weights(weights, np.size(weights))
+        self.n_features = self.weights.size
         self.zero_radius = self.alpha * self.weights
 
-    def value(self, w):
+    def _value(self, w):
         return self.alpha * self.weights @ np.abs(w)
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_weighted_l1(w, step, self.alpha, self.weights)
 
     def derivative(self, w):
         return self.alpha * self.weights * np.sign(w)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):
         """max_j |u_j| / weights_j (infinite if u_j != 0 for an unpenalized j)."""
         return _weighted_max_ratio(np.abs(u), self.weights)
 
@@ -96,10 +126,10 @@ class ElasticNet(SeparablePenalty):
         self.l1_ratio = check_scalar_range(l1_ratio, "l1_ratio", low=0.0, high=1.0)
         self.zero_radius = self.alpha * self.l1_ratio
 
-    def value(self, w):
+    def _value(self, w):
         return self.alpha * (self.l1_ratio * np.abs(w).sum() + 0.5 * (1.0 - self.l1_ratio) * (w @ w))
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_elastic_net(w, step, self.alpha, self.l1_ratio)
 
     def derivative(self, w):
@@ -115,10 +145,10 @@ class L0(SeparablePenalty):
     def __init__(self, lambda0):
         self.lambda0 = check_scalar_range(lambda0, "lambda0", low=0.0)
 
-    def value(self, w):
+    def _value(self, w):
         return self.lambda0 * np.count_nonzero(w)
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_l0(w, step, self.lambda0)
 
     def derivative(self, w):
@@ -135,10 +165,10 @@ class L0L2(SeparablePenalty):
         self.lambda0 = check_scalar_range(lambda0, "lambda0", low=0.0)
         self.lambda2 = check_scalar_range(lambda2, "lambda2", low=0.0)
 
-    def value(self, w):
+    def _value(self, w):
         return self.lambda0 * np.count_nonzero(w) + self.lambda2 * (w @ w)
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_l0l2(w, step, self.lambda0, self.lambda2)
 
     def derivative(self, w):
@@ -155,10 +185,10 @@ class L0L1(SeparablePenalty):
         self.lambda0 = check_scalar_range(lambda0, "lambda0", low=0.0)
         self.lambda1 = check_scalar_range(lambda1, "lambda1", low=0.0)
 
-    def value(self, w):
+    def _value(self, w):
         return self.lambda0 * np.count_nonzero(w) + self.lambda1 * np.abs(w).sum()
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_l0l1(w, step, self.lambda0, self.lambda1)
 
     def derivative(self, w):
@@ -179,12 +209,12 @@ class MCP(SeparablePenalty):
         self.gamma = check_scalar_range(gamma, "gamma", low=0.0, low_open=True)
         self.zero_radius = self.alpha
 
-    def value(self, w):
+    def _value(self, w):
         inside = np.abs(w) <= self.gamma * self.alpha
         return np.sum(np.where(inside, self.alpha * np.abs(w) - w ** 2 / (2 * self.gamma),
                                0.5 * self.gamma * self.alpha ** 2))
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_mcp(w, step, self.alpha, self.gamma)
 
     def derivative(self, w):
@@ -205,12 +235,12 @@ class SCAD(SeparablePenalty):
         self.a = check_scalar_range(a, "a", low=1.0, low_open=True)
         self.zero_radius = self.alpha
 
-    def value(self, w):
+    def _value(self, w):
         x, alpha, a = np.abs(w), self.alpha, self.a
         middle = (2 * a * alpha * x - x ** 2 - alpha ** 2) / (2 * (a - 1))
         return np.sum(np.where(x <= alpha, alpha * x, np.where(x <= a * alpha, middle, alpha ** 2 * (a + 1) / 2)))
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_scad(w, step, self.alpha, self.a)
 
     def derivative(self, w):
@@ -231,14 +261,15 @@ class CEL0(SeparablePenalty):
         self.column_norms = check_vector(column_norms, "column_norms")
         if np.any(self.column_norms <= 0):
             raise ValueError("column_norms must be positive")
+        self.n_features = self.column_norms.size
         self.zero_radius = self.column_norms * np.sqrt(2 * self.lambda0)
 
-    def value(self, w):
+    def _value(self, w):
         a = self.column_norms
         gap = np.maximum(np.sqrt(2 * self.lambda0) / a - np.abs(w), 0.0)
         return np.sum(self.lambda0 - 0.5 * a ** 2 * gap ** 2)
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_cel0(w, step, self.lambda0, self.column_norms)
 
     def derivative(self, w):
@@ -254,6 +285,7 @@ class GroupL2(Penalty):
     def __init__(self, alpha, groups, group_weights=None):
         self.alpha = check_scalar_range(alpha, "alpha", low=0.0)
         self.group_indices, self.group_ptr = check_groups(groups)
+        self.n_features = self.group_indices.size
         sizes = np.diff(self.group_ptr)
         self.group_weights = (np.sqrt(sizes).astype(float) if group_weights is None
                               else check_feature_weights(group_weights, sizes.size, "group_weights"))
@@ -267,13 +299,13 @@ class GroupL2(Penalty):
         out[self.group_indices] = np.repeat(per_group, np.diff(self.group_ptr))
         return out
 
-    def value(self, w):
+    def _value(self, w):
         return self.alpha * self.group_weights @ self._group_norms(w)
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_group_l2(w, step, self.alpha, self.group_indices, self.group_ptr, self.group_weights)
 
-    def subdiff_distance(self, w, grad):
+    def _subdiff_distance(self, w, grad):
         """Per-feature entries of r: -grad_g - alpha c_g w_g/||w_g|| on non-zero groups, and on zero groups
         -grad_g minus its projection on the ball of radius alpha c_g."""
         norms = self._spread(self._group_norms(w))
@@ -283,7 +315,7 @@ class GroupL2(Penalty):
         active = np.abs(grad + radius * w / np.where(norms > 0, norms, 1.0))
         return np.where(norms > 0, active, np.abs(grad) * shrink)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):
         """max_g ||u_g||_2 / c_g (infinite if u_g != 0 for an unpenalized group)."""
         return _weighted_max_ratio(self._group_norms(u), self.group_weights)
 
@@ -296,14 +328,15 @@ class SortedL1(Penalty):
     def __init__(self, alpha, lambdas):
         self.alpha = check_scalar_range(alpha, "alpha", low=0.0)
         self.lambdas = check_sorted_weights(lambdas, np.size(lambdas))
+        self.n_features = self.lambdas.size
 
-    def value(self, w):
+    def _value(self, w):
         return self.alpha * self.lambdas @ np.sort(np.abs(w))[::-1]
 
-    def prox(self, w, step):
+    def _prox(self, w, step):
         return kernels.prox_sorted_l1(w, step, self.alpha * self.lambdas)
 
-    def subdiff_distance(self, w, grad):
+    def _subdiff_distance(self, w, grad):
         """Entries of r = -grad - proj_{dP(w)}(-grad), cluster by cluster.
 
         Sort |w| decreasingly and cut it into clusters of equal |w|; cluster C gets the weights of its ranks.
@@ -328,7 +361,7 @@ class SortedL1(Penalty):
             residual[members[within]] = signs[within] * fit
         return np.abs(residual)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):
         """max_k (sum_{i<=k} |u|_(i)) / (sum_{i<=k} lambdas_i)."""
         if self.lambdas[0] == 0:
             return np.inf if np.any(u != 0) else 0.0

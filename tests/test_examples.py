@@ -34,3 +34,12 @@ def test_penalized_regression(tmp_path):
     assert ours == pytest.approx(reference, rel=1e-8)
     assert len(re.findall(r"test R\^2", stdout)) == 4
     assert out.stat().st_size > 10_000
+
+
+def test_readme_usage_runs():
+    """The README's Python blocks run as written, and the last model fits the diabetes data."""
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    namespace = {}
+    for block in re.findall(r"```python\n(.*?)```", readme, flags=re.S):
+        exec(block, namespace)
+    assert namespace["model"].score(namespace["X"], namespace["y"]) > 0.5
