@@ -156,7 +156,7 @@ def group_soft_threshold(block, threshold):
     norm = math.sqrt(np.sum(block * block))
     if norm <= threshold:
         return np.zeros_like(block)
-    return block * (1.0 - threshold / norm)
+    return block * block.dtype.type(1.0 - threshold / norm)
 
 
 @njit(cache=True)

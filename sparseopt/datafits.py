@@ -69,8 +69,10 @@ class Datafit:
     def lipschitz(self, X, tol=1e-10):
         """L = ||diag(sqrt(h)) X||_2^2, the Lipschitz constant of the whole gradient.
 
-        By power iteration stopped at relative change tol: it approaches L from below, so a solver that needs a
-        guaranteed bound from a loose estimate backtracks (as ``fista`` does).
+        By power iteration stopped at relative change tol: it approaches L from below, off by a small multiple of
+        min(gap, tol / gap) relatively, gap being the relative distance between the two largest eigenvalues of
+        X^T diag(h) X (so at most about sqrt(tol)). A solver that needs a guaranteed bound backtracks (as
+        ``fista`` does).
         """
         scaled, factor = self._scaled_design(X)
         return factor * design.spectral_norm(scaled, tol=tol) ** 2

@@ -35,6 +35,11 @@ def make_regression(n=50, p=20, seed=0, intercept=2.0, sparse_design=False):
     return np.asfortranarray(X), y
 
 
+def standardized_regression(seed=17):
+    X, y = make_regression(50, 20, seed=seed)
+    return np.asfortranarray((X - X.mean(axis=0)) / X.std(axis=0)), y
+
+
 def sample_weights(n, seed=1):
     weights = np.random.default_rng(seed).random(n) * 2.0
     weights[::7] = 0.0
@@ -218,13 +223,19 @@ def test_float32_input_gives_float32_coef(penalty, sparse_design):
     np.testing.assert_allclose(model.predict(X32), reference.predict(X), rtol=0, atol=1e-3)
 
 
+@pytest.mark.parametrize("penalty", [L1(0.1), MCP(0.1, 3.0)], ids=["momentum", "no momentum"])
+def test_float32_iterates_stay_float32(penalty):
+    """A few steps only (before any question of reaching tol): the iterates keep the dtype of X."""
+    X, y = standardized_regression()
+    for max_iter in (1, 2, 5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = fista(X.astype(np.float32), y.astype(np.float32), Quadratic(), penalty, max_iter=max_iter)
+        assert result.coef.dtype == np.float32, max_iter
+
+
 # ---------------------------------------------------------------------------------------------------------
 # nonconvex penalties: plain proximal gradient, monotone, ends at a stationary point
-
-
-def standardized_regression(seed=17):
-    X, y = make_regression(50, 20, seed=seed)
-    return np.asfortranarray((X - X.mean(axis=0)) / X.std(axis=0)), y
 
 
 def mcp_objective_terms(alpha, gamma):

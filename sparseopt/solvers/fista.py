@@ -7,6 +7,7 @@ gradient restart of O'Donoghue & Candes (2015); nonconvex ones get plain proxima
 objective monotonically. The solver stops when the optimality violation max_j |r_j|,
 r = -grad - proj_{dP(w)}(-grad) (``penalty.subdiff_distance``), is at most tol.
 """
+import math
 import warnings
 from typing import NamedTuple
 
@@ -66,6 +67,7 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
 
     lipschitz = datafit.lipschitz(X, tol=1e-3) + (datafit.curvature_bound if fit_intercept else 0.0)
     lipschitz = max(lipschitz, np.finfo(float).tiny)
+    rounding = 100 * np.finfo(X.dtype).eps  # slack of the backtracking test: the objective's rounding error
     momentum = penalty.is_convex
     point, point_intercept, point_predictor, t = coef, intercept, linear_predictor, 1.0
     violation = np.inf
@@ -80,13 +82,13 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
             step, intercept_step = new_coef - point, new_intercept - point_intercept
             upper_bound = (point_value + gradient @ step + intercept_gradient * intercept_step
                            + 0.5 * lipschitz * (step @ step + intercept_step ** 2))
-            if datafit.value(y, new_predictor) <= upper_bound + 1e-12 * abs(point_value):
+            if datafit.value(y, new_predictor) <= upper_bound + rounding * abs(point_value):
                 break
             lipschitz *= 2.0
         if momentum:
             if -(step @ (new_coef - coef) + intercept_step * (new_intercept - intercept)) > 0:
                 t = 1.0  # the step went against the momentum: restart
-            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
             weight = (t - 1.0) / t_next
             point = new_coef + weight * (new_coef - coef)
             point_intercept = new_intercept + weight * (new_intercept - intercept)
