@@ -12,9 +12,11 @@ import numpy as np
 from numba import njit, prange
 
 _BLOCK = 64  # columns (or rows) that one thread handles at a time in the dense kernels
+# Sums may be reordered (SIMD); NaN and infinity keep their IEEE meaning (no 'nnan' / 'ninf' flags).
+_REORDER = {"reassoc", "contract", "nsz"}
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_REORDER)
 def dense_xt_dot(X, v):
     """X.T @ v for a dense (n, p) X, parallel over blocks of features.
 
@@ -40,7 +42,7 @@ def dense_xt_dot(X, v):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_REORDER)
 def dense_x_dot(X, w):
     """X @ w for a dense (n, p) X, parallel over blocks of rows.
 
@@ -68,7 +70,7 @@ def dense_x_dot(X, w):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_REORDER)
 def csc_xt_dot(data, indices, indptr, v):
     """X.T @ v for a CSC X given by (data, indices, indptr): out_j = sum_k data[k] v[indices[k]], parallel over j."""
     n_features = indptr.shape[0] - 1
@@ -109,7 +111,7 @@ def csc_x_dot(data, indices, indptr, n_samples, w, n_threads):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_REORDER)
 def dense_column_sq_norms(X):
     """Squared Euclidean norms of the columns of a dense X: sum_i X_ij^2, parallel over features."""
     n_samples, n_features = X.shape

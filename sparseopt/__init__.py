@@ -12,6 +12,7 @@ _SUBMODULES = (
     "benchmarks",
     "datafits",
     "design",
+    "linear_model",
     "penalties",
     "solvers",
     "validation",

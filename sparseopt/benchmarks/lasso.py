@@ -1,6 +1,7 @@
 """The Lasso benchmark family: problems P(w) = 1/(2n) ||y - Xw||^2 + alpha ||w||_1 and the solvers compared on them.
 
-Solvers: sparseopt's FISTA, scikit-learn's ``Lasso`` (coordinate descent with Gap Safe screening), skglm's ``Lasso``
+Solvers: sparseopt's ``Lasso`` (working-set coordinate descent with Anderson extrapolation), sparseopt's
+generic FISTA (the prox layer), scikit-learn's ``Lasso`` (coordinate descent with Gap Safe screening), skglm's ``Lasso``
 (working sets with Anderson acceleration) and celer's ``Lasso`` (working sets with dual extrapolation), all
 without intercept.
 """
@@ -67,6 +68,13 @@ def solve_sparseopt(problem, max_iter):
     return fista(problem.X, problem.y, Quadratic(), L1(problem.alpha), max_iter=max_iter, tol=0.0).coef
 
 
+def solve_sparseopt_lasso(problem, tol):
+    """sparseopt's ``Lasso``, stopped when its duality gap is below tol * ||y||^2 / n."""
+    from sparseopt.linear_model import Lasso
+
+    return Lasso(alpha=problem.alpha, fit_intercept=False, tol=tol).fit(problem.X, problem.y).coef_
+
+
 def solve_sklearn(problem, max_iter):
     """scikit-learn's ``Lasso``, exactly ``max_iter`` coordinate-descent epochs."""
     from sklearn.linear_model import Lasso
@@ -93,6 +101,7 @@ FAMILY = Family(
     name="lasso",
     make_problems=make_problems,
     solvers=(
+        SolverAdapter("sparseopt Lasso", "sparseopt", "tol", solve_sparseopt_lasso),
         SolverAdapter("sparseopt fista", "sparseopt", "max_iter", solve_sparseopt),
         SolverAdapter("scikit-learn", "sklearn", "max_iter", solve_sklearn),
         SolverAdapter("skglm", "skglm", "tol", solve_skglm),

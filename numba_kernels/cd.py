@@ -1,0 +1,186 @@
+"""Coordinate descent on a working set for least squares with a separable weighted elastic-net penalty.
+
+Problem, in the coordinates of the working set W (the others stay fixed):
+
+    min_w 1/(2n) ||r||^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2) [+ indicator(w >= 0)],   r = y - X w,
+
+which covers the Lasso (l1 = alpha, l2 = 0), the weighted Lasso (l1 = alpha * weights) and the elastic net
+(l1 = alpha l1_ratio, l2 = alpha (1 - l1_ratio)). One coordinate step is exact:
+w_j <- soft(w_j + X_j^T r / (n L_j), l1_j / L_j) / (1 + l2_j / L_j), with L_j = ||X_j||^2 / n.
+
+A CSC X may be centred implicitly: the design is then X_c = X - d m^T with column means m (X_offset) and d the
+square roots of the normalised sample weights (ones without weights). The kernels keep r_s = y_c - X w and the
+scalar S = d^T r_s; then X_c_j^T r = X_j^T r_s - m_j S, and a step delta on w_j changes S by delta n m_j
+(Bertrand & Massias 2021 keep sparse centring implicit the same way). Dense X is centred beforehand (m = 0).
+
+Every `anderson_every` epochs the last iterates are extrapolated (Anderson acceleration, Bertrand & Massias
+2021) and the extrapolated point is kept if it lowers the objective.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from numba_kernels.prox import soft_threshold
+
+
+@njit(cache=True)
+def _coordinate_step(w_j, gradient_j, lipschitz_j, l1_j, l2_j, positive):
+    """Exact minimiser in w_j of the quadratic model with curvature L_j plus l1_j |x| + l2_j/2 x^2 (x >= 0)."""
+    new = soft_threshold(w_j - gradient_j / lipschitz_j, l1_j / lipschitz_j) / (1.0 + l2_j / lipschitz_j)
+    if positive and new < 0.0:
+        return 0.0
+    return new
+
+
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
+def _column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
+    """X_j^T vector. Dense X comes as its Fortran-order ravel (X_indptr empty), column j at [j n, (j + 1) n)."""
+    total = 0.0
+    if X_indptr.shape[0] == 0:
+        start = j * n_samples
+        for i in range(n_samples):
+            total += X_data[start + i] * vector[i]
+    else:
+        for k in range(X_indptr[j], X_indptr[j + 1]):
+            total += X_data[k] * vector[X_indices[k]]
+    return total
+
+
+@njit(cache=True)
+def _column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector):
+    """vector += scale * X_j, in place (same storage convention as _column_dot)."""
+    if X_indptr.shape[0] == 0:
+        start = j * n_samples
+        for i in range(n_samples):
+            vector[i] += scale * X_data[start + i]
+    else:
+        for k in range(X_indptr[j], X_indptr[j + 1]):
+            vector[X_indices[k]] += scale * X_data[k]
+
+
+@njit(cache=True)
+def _partial_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum):
+    """d/dw_j of 1/(2n) ||r||^2: -(X_j^T r_s - m_j S) / n."""
+    return -(_column_dot(X_data, X_indices, X_indptr, n_samples, j, residual) - X_offset[j] * weighted_sum) / n_samples
+
+
+@njit(cache=True)
+def _penalty_value(w, working_set, l1, l2):
+    total = 0.0
+    for j in working_set:
+        total += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
+    return total
+
+
+@njit(cache=True)
+def _anderson_weights(iterates):
+    """Weights c (summing to 1) minimising ||sum_k c_k (x_{k+1} - x_k)|| over the K + 1 iterates: solve
+    (U U^T) z = 1 with U the K differences, c = z / sum z; the extrapolation is sum_k c_k x_{k+1}."""
+    differences = iterates[1:] - iterates[:-1]
+    gram = differences @ differences.T
+    try:
+        z = np.linalg.solve(gram, np.ones(gram.shape[0]))
+    except Exception:  # singular: the iterates have stopped moving
+        return np.zeros(0)
+    if not np.all(np.isfinite(z)) or z.sum() == 0.0:
+        return np.zeros(0)
+    return z / z.sum()
+
+
+@njit(cache=True)
+def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, lipschitz, l1, l2,
+                   positive, X_offset, n_samples, max_epochs, tol, anderson_every, check_every):
+    """Cyclic coordinate descent over ``working_set`` until its optimality violation is at most tol.
+
+    X is given as (X_data, X_indices, X_indptr): for dense X, its Fortran-order ravel and two empty index
+    arrays; for CSC X, its three arrays. ``w`` (p,), ``residual`` (= r_s, n) are updated in place; ``weighted_sum``
+    is S = d^T r_s (0 for dense X) and is returned updated, with the number of epochs run and the last
+    violation max_j |r_j| (r = -grad - proj_{dP(w)}(-grad)) over the working set. Coordinates with L_j = 0 are
+    skipped (an empty column cannot move).
+    """
+    size = working_set.shape[0]
+    history = np.zeros((anderson_every + 1, size))
+    violation = np.inf
+    epoch = 0
+    for epoch in range(1, max_epochs + 1):
+        for j in working_set:
+            if lipschitz[j] == 0.0:
+                continue
+            gradient_j = _partial_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
+            new = _coordinate_step(w[j], gradient_j, lipschitz[j], l1[j], l2[j], positive)
+            delta = new - w[j]
+            if delta != 0.0:
+                _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -delta, residual)
+                weighted_sum -= delta * n_samples * X_offset[j]
+                w[j] = new
+        if anderson_every > 0:
+            slot = (epoch - 1) % (anderson_every + 1)
+            for k in range(size):
+                history[slot, k] = w[working_set[k]]
+            if slot == anderson_every:
+                weighted_sum = _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum,
+                                                  working_set, history, l1, l2, positive, X_offset, n_samples)
+        if epoch % check_every == 0 or epoch == max_epochs:
+            violation = _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set,
+                                               l1, l2, positive, X_offset, n_samples)
+            if violation <= tol:
+                break
+    return weighted_sum, epoch, violation
+
+
+@njit(cache=True)
+def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, history, l1, l2,
+                       positive, X_offset, n_samples):
+    """Replace w on the working set by the Anderson extrapolation of ``history`` if it lowers the objective."""
+    weights = _anderson_weights(history)
+    if weights.shape[0] == 0:
+        return weighted_sum
+    candidate = weights @ history[1:]
+    if positive:
+        candidate = np.maximum(candidate, 0.0)
+    new_residual = residual.copy()
+    new_sum = weighted_sum
+    for k in range(working_set.shape[0]):
+        j = working_set[k]
+        delta = candidate[k] - w[j]
+        if delta != 0.0:
+            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -delta, new_residual)
+            new_sum -= delta * n_samples * X_offset[j]
+    current = _objective(residual, weighted_sum, X_offset, w, working_set, l1, l2, n_samples)
+    trial = w.copy()
+    for k in range(working_set.shape[0]):
+        trial[working_set[k]] = candidate[k]
+    if _objective(new_residual, new_sum, X_offset, trial, working_set, l1, l2, n_samples) < current:
+        residual[:] = new_residual
+        for k in range(working_set.shape[0]):
+            w[working_set[k]] = candidate[k]
+        return new_sum
+    return weighted_sum
+
+
+@njit(cache=True)
+def _objective(residual_s, weighted_sum, X_offset, w, working_set, l1, l2, n_samples):
+    """1/(2n) ||r||^2 + penalty on the working set, with ||r||^2 = ||r_s||^2 + 2 c S + n c^2, c = m^T w
+    (r = r_s + d c, d^T d = n)."""
+    offset_dot = X_offset @ w
+    squared = residual_s @ residual_s + 2.0 * offset_dot * weighted_sum + n_samples * offset_dot * offset_dot
+    return 0.5 * squared / n_samples + _penalty_value(w, working_set, l1, l2)
+
+
+@njit(cache=True)
+def _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, l1, l2, positive,
+                           X_offset, n_samples):
+    """max over the working set of the distance of -grad_j to the subdifferential of the penalty at w_j."""
+    worst = 0.0
+    for j in working_set:
+        gradient_j = _partial_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
+        gradient_j += l2[j] * w[j]
+        if w[j] != 0.0:
+            distance = abs(gradient_j + math.copysign(l1[j], w[j]))
+        elif positive:
+            distance = max(-gradient_j - l1[j], 0.0)
+        else:
+            distance = max(abs(gradient_j) - l1[j], 0.0)
+        worst = max(worst, distance)
+    return worst

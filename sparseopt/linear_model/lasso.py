@@ -1,0 +1,137 @@
+"""Lasso, ElasticNet and WeightedLasso: least squares with a (weighted) elastic-net penalty,
+
+    min_{w, b} 1/(2 sum s) sum_i s_i (y_i - x_i^T w - b)^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2),
+
+with sample weights s (default 1). Each estimator only says what l1 and l2 are; fitting (centring for the
+intercept, implicit for CSC X; sample weights as row scalings) is shared, and the solver is the working-set
+coordinate descent of ``sparseopt.solvers.working_set``.
+"""
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import Interval
+
+from sparseopt.base import LinearModelBase
+from sparseopt.solvers.working_set import centered_design, solve_weighted_elastic_net
+from sparseopt.validation import center_data, check_feature_weights, validate_fit_data
+
+
+class _ElasticNetModel(RegressorMixin, LinearModelBase):
+    """Shared fit of the estimators of this module; a subclass defines ``_penalty_weights(n_features)``."""
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "positive": ["boolean"],
+    }
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n, p) dense or sparse, y (n,), optional non-negative sample_weight (n,)."""
+        self._validate_params()
+        X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
+        n_samples, n_features = X.shape
+        if self.fit_intercept:
+            X, y, X_offset, y_offset = center_data(X, y, sample_weight)
+        else:
+            X_offset, y_offset = np.zeros(n_features, dtype=X.dtype), 0.0
+        row_scale = np.sqrt(sample_weight * n_samples / sample_weight.sum()).astype(X.dtype)
+        if np.any(row_scale != 1):
+            X = sp.csc_matrix(sp.diags(row_scale) @ X) if sp.issparse(X) else np.asfortranarray(X * row_scale[:, None])
+            y = y * row_scale
+        implicit_offset = X_offset if sp.issparse(X) else None
+        l1, l2 = self._penalty_weights(n_features)
+        warm = self.warm_start and getattr(self, "coef_", np.zeros(0)).shape == (n_features,)
+        result = solve_weighted_elastic_net(
+            centered_design(X, implicit_offset, row_scale), y, l1, l2, positive=self.positive,
+            coef_init=self.coef_ if warm else None, max_iter=self.max_iter, tol=self.tol)
+        self.coef_ = result.coef.astype(X.dtype)
+        self.intercept_ = float(y_offset - X_offset @ result.coef) if self.fit_intercept else 0.0
+        self.n_iter_ = result.n_iter
+        self.dual_gap_ = result.dual_gap
+        return self
+
+    def predict(self, X):
+        """Predicted targets X @ coef_ + intercept_."""
+        return self._decision_function(X)
+
+
+class Lasso(_ElasticNetModel):
+    """Lasso: 1/(2n) ||y - Xw - b||^2 + alpha ||w||_1 (scikit-learn's scaling).
+
+    Parameters
+    ----------
+    alpha : float >= 0, default 1.0.
+    fit_intercept : bool, default True (dense X is centred; CSC X is centred implicitly and stays sparse).
+    max_iter : int, default 100, outer working-set iterations at most.
+    tol : float, default 1e-4; stop when the duality gap is at most tol * ||y||^2 / n.
+    warm_start : bool, default False; start from the previous coef_.
+    positive : bool, default False; constrain w >= 0.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_ (outer iterations), dual_gap_, n_features_in_.
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False, positive=False):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+
+    def _penalty_weights(self, n_features):
+        return np.full(n_features, float(self.alpha)), np.zeros(n_features)
+
+
+class ElasticNet(_ElasticNetModel):
+    """Elastic net: 1/(2n) ||y - Xw - b||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2).
+
+    Parameters as ``Lasso``, plus l1_ratio in [0, 1] (default 0.5; 1 is the Lasso).
+    """
+
+    _parameter_constraints = {**_ElasticNetModel._parameter_constraints,
+                              "l1_ratio": [Interval(Real, 0, 1, closed="both")]}
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False,
+                 positive=False):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+
+    def _penalty_weights(self, n_features):
+        return (np.full(n_features, self.alpha * self.l1_ratio),
+                np.full(n_features, self.alpha * (1.0 - self.l1_ratio)))
+
+
+class WeightedLasso(_ElasticNetModel):
+    """Weighted Lasso: 1/(2n) ||y - Xw - b||^2 + alpha sum_j weights_j |w_j|; weight 0 leaves a feature
+    unpenalized.
+
+    Parameters as ``Lasso``, plus weights: array (n_features,) of non-negative numbers, default all ones.
+    """
+
+    _parameter_constraints = {**_ElasticNetModel._parameter_constraints, "weights": ["array-like", None]}
+
+    def __init__(self, alpha=1.0, *, weights=None, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False,
+                 positive=False):
+        self.alpha = alpha
+        self.weights = weights
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+
+    def _penalty_weights(self, n_features):
+        weights = np.ones(n_features) if self.weights is None else check_feature_weights(self.weights, n_features)
+        return self.alpha * weights, np.zeros(n_features)
