@@ -1,4 +1,6 @@
 """The Lasso family: scikit-learn estimators solved by working-set coordinate descent (``sparseopt.solvers``)."""
+from sparseopt.linear_model.cross_validation import ElasticNetCV, LassoCV
 from sparseopt.linear_model.lasso import ElasticNet, Lasso, WeightedLasso
+from sparseopt.linear_model.path import enet_path, lasso_path
 
-__all__ = ["ElasticNet", "Lasso", "WeightedLasso"]
+__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "WeightedLasso", "enet_path", "lasso_path"]

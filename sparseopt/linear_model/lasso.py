@@ -9,13 +9,12 @@ coordinate descent of ``sparseopt.solvers.working_set``.
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval
 
 from sparseopt.base import LinearModelBase
-from sparseopt.solvers.working_set import centered_design, solve_weighted_elastic_net
-from sparseopt.validation import center_data, check_feature_weights, validate_fit_data
+from sparseopt.solvers.working_set import prepare_least_squares, solve_weighted_elastic_net
+from sparseopt.validation import check_feature_weights, validate_fit_data
 
 
 class _ElasticNetModel(RegressorMixin, LinearModelBase):
@@ -34,20 +33,12 @@ class _ElasticNetModel(RegressorMixin, LinearModelBase):
         """Fit on X (n, p) dense or sparse, y (n,), optional non-negative sample_weight (n,)."""
         self._validate_params()
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
-        n_samples, n_features = X.shape
-        if self.fit_intercept:
-            X, y, X_offset, y_offset = center_data(X, y, sample_weight)
-        else:
-            X_offset, y_offset = np.zeros(n_features, dtype=X.dtype), 0.0
-        row_scale = np.sqrt(sample_weight * n_samples / sample_weight.sum()).astype(X.dtype)
-        if np.any(row_scale != 1):
-            X = sp.csc_matrix(sp.diags(row_scale) @ X) if sp.issparse(X) else np.asfortranarray(X * row_scale[:, None])
-            y = y * row_scale
-        implicit_offset = X_offset if sp.issparse(X) else None
+        n_features = X.shape[1]
+        centered, y, X_offset, y_offset = prepare_least_squares(X, y, sample_weight, self.fit_intercept)
         l1, l2 = self._penalty_weights(n_features)
         warm = self.warm_start and getattr(self, "coef_", np.zeros(0)).shape == (n_features,)
         result = solve_weighted_elastic_net(
-            centered_design(X, implicit_offset, row_scale), y, l1, l2, positive=self.positive,
+            centered, y, l1, l2, positive=self.positive,
             coef_init=self.coef_ if warm else None, max_iter=self.max_iter, tol=self.tol)
         self.coef_ = result.coef.astype(X.dtype)
         self.intercept_ = float(y_offset - X_offset @ result.coef) if self.fit_intercept else 0.0

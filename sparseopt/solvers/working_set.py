@@ -57,6 +57,30 @@ def centered_design(X, X_offset=None, row_scale=None):
     return CenteredDesign(X.ravel(order="F"), empty, empty, X, X_offset, row_scale, n_samples)
 
 
+def prepare_least_squares(X, y, sample_weight, fit_intercept):
+    """The weighted, centred problem the solver sees, from validated X (dense Fortran or CSC), y, weights.
+
+    With normalised weights s' = s n / sum(s) and d = sqrt(s'), the data become X_c = diag(d) (X - 1 m^T) and
+    y_c = d (y - y_offset), m and y_offset the weighted means (zero without intercept), so that
+    1/(2 sum s) sum_i s_i (y_i - x_i^T w - b)^2 = 1/(2n) ||y_c - X_c w||^2 at the best b = y_offset - m^T w.
+    A dense X is centred explicitly; a CSC X stays sparse and is centred implicitly by the kernels.
+    Returns (CenteredDesign, y_c, X_offset, y_offset).
+    """
+    from sparseopt.validation import center_data
+
+    n_samples, n_features = X.shape
+    if fit_intercept:
+        X, y, X_offset, y_offset = center_data(X, y, sample_weight)
+    else:
+        X_offset, y_offset = np.zeros(n_features, dtype=X.dtype), 0.0
+    row_scale = np.sqrt(sample_weight * n_samples / sample_weight.sum()).astype(X.dtype)
+    if np.any(row_scale != 1):
+        X = sp.csc_matrix(sp.diags(row_scale) @ X) if sp.issparse(X) else np.asfortranarray(X * row_scale[:, None])
+        y = y * row_scale
+    implicit_offset = X_offset if sp.issparse(X) else None
+    return centered_design(X, implicit_offset, row_scale), y, X_offset, y_offset
+
+
 def _correlations(centered, residual_s, weighted_sum):
     """X_c^T r = X^T r_s - m S."""
     return design.xt_dot(centered.X, residual_s) - centered.X_offset * weighted_sum
