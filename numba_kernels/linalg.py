@@ -181,3 +181,31 @@ def csc_spectral_norm(data, indices, indptr, n_samples, max_iter, tol, seed, n_t
         if converged:
             break
     return math.sqrt(sigma_sq)
+
+
+@njit(cache=True, parallel=True, fastmath=_REORDER)
+def dense_xt_dot_columns(X, v, columns):
+    """(X.T @ v)[columns] for a dense X, computing only those entries (parallel over them)."""
+    if v.shape[0] != X.shape[0]:
+        raise ValueError("v must have one entry per row of X")
+    out = np.zeros(columns.shape[0], dtype=X.dtype)
+    for k in prange(columns.shape[0]):
+        j = columns[k]
+        total = 0.0
+        for i in range(X.shape[0]):
+            total += X[i, j] * v[i]
+        out[k] = total
+    return out
+
+
+@njit(cache=True, parallel=True, fastmath=_REORDER)
+def csc_xt_dot_columns(data, indices, indptr, v, columns):
+    """(X.T @ v)[columns] for a CSC X, computing only those entries (parallel over them)."""
+    out = np.zeros(columns.shape[0], dtype=data.dtype)
+    for k in prange(columns.shape[0]):
+        j = columns[k]
+        total = 0.0
+        for position in range(indptr[j], indptr[j + 1]):
+            total += data[position] * v[indices[position]]
+        out[k] = total
+    return out

@@ -45,10 +45,17 @@ def _vector(values, length, name):
     return values
 
 
-def xt_dot(X, v):
-    """X.T @ v, parallel over features."""
+def xt_dot(X, v, columns=None):
+    """X.T @ v, parallel over features; with an integer array ``columns``, only (X.T @ v)[columns]."""
     v = _vector(v, X.shape[0], "v").astype(X.dtype, copy=False)
     with _threads_for(X):
+        if columns is not None:
+            columns = np.asarray(columns, dtype=np.int64)
+            if columns.size and (columns.min() < 0 or columns.max() >= X.shape[1]):
+                raise ValueError(f"columns must lie in [0, {X.shape[1]})")
+            if _is_csc(X):
+                return linalg.csc_xt_dot_columns(X.data, X.indices, X.indptr, v, columns)
+            return linalg.dense_xt_dot_columns(X, v, columns)
         if _is_csc(X):
             return linalg.csc_xt_dot(X.data, X.indices, X.indptr, v)
         return linalg.dense_xt_dot(X, v)

@@ -126,3 +126,32 @@ def test_pipeline_and_grid_search():
 def test_bad_parameters_name_the_parameter(estimator, message):
     with pytest.raises(ValueError, match=message):
         estimator.fit(np.eye(3), np.ones(3))
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_gap_safe_screening_keeps_the_solution(positive):
+    """With screening, features leave the problem only if they are 0 at the optimum: same solution as without."""
+    from sparseopt.solvers import working_set
+
+    X, y, _ = problem(False, seed=6, n=40, p=300)
+    X = np.asfortranarray(X)
+    alpha = 0.2 * np.max(np.abs(X.T @ y)) / len(y)
+    l1, l2 = np.full(300, alpha), np.zeros(300)
+    discarded = []
+    original = working_set._gap_safe
+
+    def recording(*args):
+        mask = original(*args)
+        discarded.append(int(mask.sum()))
+        return mask
+
+    working_set._gap_safe = recording
+    try:
+        screened = working_set.solve_weighted_elastic_net(working_set.centered_design(X), y, l1, l2,
+                                                          positive=positive, tol=1e-12)
+    finally:
+        working_set._gap_safe = original
+    plain = working_set.solve_weighted_elastic_net(working_set.centered_design(X), y, l1, l2, positive=positive,
+                                                   tol=1e-12, screening=False)
+    assert sum(discarded) > 100
+    np.testing.assert_allclose(screened.coef, plain.coef, atol=1e-8)

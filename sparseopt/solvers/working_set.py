@@ -81,20 +81,21 @@ def prepare_least_squares(X, y, sample_weight, fit_intercept):
     return centered_design(X, implicit_offset, row_scale), y, X_offset, y_offset
 
 
-def _correlations(centered, residual_s, weighted_sum):
-    """X_c^T r = X^T r_s - m S."""
-    return design.xt_dot(centered.X, residual_s) - centered.X_offset * weighted_sum
+def _correlations(centered, residual_s, weighted_sum, columns):
+    """(X_c^T r)[columns] = (X^T r_s - m S)[columns]."""
+    return design.xt_dot(centered.X, residual_s, columns) - centered.X_offset[columns] * weighted_sum
 
 
-def _primal_dual(centered, y, coef, residual_s, correlations, l1, l2, positive):
-    """Primal value P(w), and the dual value D of the rescaled residual (see the module docstring);
-    correlations = X_c^T r / n."""
+def _primal_dual(centered, y, coef, residual_s, correlations, l1, l2, positive, penalty):
+    """Primal value P(w) (``penalty`` is its penalty part), the dual value D of the rescaled residual (see the
+    module docstring), and the rescaling; correlations = X_c^T r / n, l1 and l2 restricted to the features
+    still in the problem."""
     n = centered.n_samples
     residual = residual_s + centered.row_scale * (centered.X_offset @ coef)
-    primal = 0.5 * residual @ residual / n + l1 @ np.abs(coef) + 0.5 * l2 @ coef ** 2
+    primal = 0.5 * residual @ residual / n + penalty
     if positive:
         correlations = np.maximum(correlations, 0.0)
-    correlations[(l1 == 0) & (l2 == 0)] = 0.0
+    correlations = np.where((l1 == 0) & (l2 == 0), 0.0, correlations)
     strict = (l2 == 0) & (l1 > 0)
     scale = 1.0
     if np.any(strict):
@@ -103,7 +104,7 @@ def _primal_dual(centered, y, coef, residual_s, correlations, l1, l2, positive):
     smooth = l2 > 0
     conjugate = np.sum(np.maximum(scale * np.abs(correlations[smooth]) - l1[smooth], 0.0) ** 2 / (2 * l2[smooth]))
     dual = dual_point @ y - 0.5 * n * dual_point @ dual_point - conjugate
-    return primal, dual
+    return primal, dual, scale
 
 
 def _violations(gradient, coef, l1, l2, positive):
@@ -113,11 +114,32 @@ def _violations(gradient, coef, l1, l2, positive):
     return np.where(coef != 0, np.abs(gradient + l1 * np.sign(coef)), at_zero)
 
 
+def _gap_safe(dual_correlations, column_norms, radius, l1, l2, positive):
+    """Gap Safe sphere test (Ndiaye et al. 2017): w*_j = 0 for every feature with l2_j = 0 and
+    |X_j^T u| + ||X_j|| radius < l1_j (X_j^T u + ... with positive=True), u the feasible dual point and
+    radius = sqrt(2 gap / n) the radius of a ball around u that holds the dual optimum (D is n-strongly concave)."""
+    reach = (dual_correlations if positive else np.abs(dual_correlations)) + column_norms * radius
+    return (l2 == 0) & (reach < l1)
+
+
+def _zero_out(centered, coef, features, residual_s, weighted_sum):
+    """Set coef[features] to 0 and update r_s = y_c - X w and S = d^T r_s accordingly."""
+    removed = np.zeros_like(coef)
+    removed[features] = coef[features]
+    if not removed.any():
+        return residual_s, weighted_sum
+    coef[features] = 0.0
+    return (residual_s + design.x_dot(centered.X, removed),
+            weighted_sum + centered.n_samples * (centered.X_offset @ removed))
+
+
 def solve_weighted_elastic_net(centered, y, l1, l2, *, positive=False, coef_init=None, max_iter=100,
-                               max_epochs=50_000, tol=1e-4, initial_size=10):
+                               max_epochs=50_000, tol=1e-4, initial_size=10, screening=True):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2) by working-set coordinate descent.
 
-    Stops when the duality gap is at most tol * ||y||^2 / n (scikit-learn's criterion) and warns
+    Features that the gap-safe rule proves to be 0 at the optimum leave the problem for good (``screening``);
+    the gap is then that of the reduced problem, which has the same solution. Stops when the duality gap is at
+    most tol * ||y||^2 / n (scikit-learn's criterion) and warns
     ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter, dual_gap,
     converged), coef in float64 whatever the dtype of X.
     """
@@ -131,19 +153,32 @@ def solve_weighted_elastic_net(centered, y, l1, l2, *, positive=False, coef_init
     lipschitz = np.maximum(lipschitz, 0.0)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
     gap_tol = tol * (y @ y) / n
+    column_norms = np.sqrt(n * lipschitz)
+    # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
+    screening = screening and not np.any((l1 == 0) & (l2 == 0))
+    active = np.arange(n_features)  # features not discarded by the gap-safe rule
     dual_gap = np.inf
     for n_iter in range(1, max_iter + 1):
-        gradient = -_correlations(centered, residual_s, weighted_sum) / n
-        primal, dual = _primal_dual(centered, y, coef, residual_s, -gradient, l1, l2, positive)
+        correlations = _correlations(centered, residual_s, weighted_sum, active) / n
+        penalty = l1 @ np.abs(coef) + 0.5 * l2 @ coef ** 2
+        primal, dual, scale = _primal_dual(centered, y, coef, residual_s, correlations, l1[active], l2[active],
+                                           positive, penalty)
         dual_gap = primal - dual
         if dual_gap <= gap_tol:
             return WorkingSetResult(coef, n_iter, dual_gap, True)
-        scores = _violations(gradient, coef, l1, l2, positive)
-        inner_tol = INNER_TOL_FRACTION * scores.max()
-        support = coef != 0
-        size = min(n_features, max(initial_size, 2 * int(support.sum())))
+        if screening:
+            discard = _gap_safe(scale * correlations, column_norms[active], np.sqrt(2 * max(dual_gap, 0.0) / n),
+                                l1[active], l2[active], positive)
+            residual_s, weighted_sum = _zero_out(centered, coef, active[discard], residual_s, weighted_sum)
+            active, correlations = active[~discard], correlations[~discard]
+        scores = _violations(-correlations, coef[active], l1[active], l2[active], positive)
+        inner_tol = INNER_TOL_FRACTION * np.max(scores, initial=0.0)
+        support = coef[active] != 0
+        size = min(active.size, max(initial_size, 2 * int(support.sum())))
+        if size == 0:
+            continue
         scores[support] = np.inf
-        working_set = np.sort(np.argpartition(-scores, size - 1)[:size]).astype(np.int64)
+        working_set = np.sort(active[np.argpartition(-scores, size - 1)[:size]]).astype(np.int64)
         weighted_sum, _, _ = cd_working_set(
             centered.data, centered.indices, centered.indptr, coef, residual_s, weighted_sum, working_set,
             lipschitz, l1, l2, positive, centered.X_offset, n, max_epochs, inner_tol, ANDERSON_EVERY, CHECK_EVERY)
