@@ -85,3 +85,14 @@ def test_small_products_run_on_one_thread_and_restore_the_setting():
     with design._threads_for(np.ones((1, design.PARALLEL_MIN_ENTRIES))) as n_threads:
         assert n_threads == previous
     assert numba.get_num_threads() == previous
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_on_a_subset_of_columns(dtype):
+    X, dense, v, _ = sample(dtype)
+    columns = np.array([5, 0, 140, 7, 7])
+    expected = (dense.astype(np.float64).T @ v)[columns]
+    for matrix in (X, np.asfortranarray(dense)):
+        np.testing.assert_allclose(design.xt_dot(matrix, v, columns), expected, rtol=RTOL[dtype], atol=RTOL[dtype])
+    with pytest.raises(ValueError, match="columns must lie in"):
+        design.xt_dot(X, v, np.array([141]))
