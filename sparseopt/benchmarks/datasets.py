@@ -1,4 +1,4 @@
-"""Built-in regression data for the benchmarks: a simulated correlated design and scikit-learn's diabetes data.
+"""Built-in regression data for the benchmarks: simulated correlated and sparse designs, and scikit-learn's diabetes data.
 
 Nothing is downloaded. Designs are returned Fortran-ordered float64, which every solver uses without a copy.
 """
@@ -35,12 +35,37 @@ def simulated_correlated(n_samples, n_features, *, rho=0.6, n_nonzeros=20, snr=3
     return X, signal + noise
 
 
-def diabetes():
-    """scikit-learn's diabetes data (442 x 10), standardised, with its 45 pairwise interactions.
+def sparse_design(n_samples, n_features, *, density=1e-3, n_nonzeros=20, snr=3.0, seed=0):
+    """A CSC design with uniformly placed standard normal entries (each present with probability ``density``)
+    and y = X w* + e, w* with ``n_nonzeros`` standard normal entries on columns that are not empty, e Gaussian
+    scaled to the signal-to-noise ratio ||X w*|| / ||e|| = ``snr``.
 
-    The raw features are standardised (zero mean, unit variance), extended by the products of pairs of
-    features (55 columns; squares are left out because the binary "sex" column would equal its square, making
-    the Lasso solution non-unique), and standardised again. The target is centred, so no intercept is needed.
+    Returns
+    -------
+    X : scipy.sparse.csc_matrix of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    X = sp.random(n_samples, n_features, density=density, format="csc", random_state=rng,
+                  data_rvs=rng.standard_normal)
+    true_coef = np.zeros(n_features)
+    filled = np.flatnonzero(np.diff(X.indptr))
+    true_coef[rng.choice(filled, size=n_nonzeros, replace=False)] = rng.standard_normal(n_nonzeros)
+    signal = X @ true_coef
+    noise = rng.standard_normal(n_samples)
+    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
+    return X, signal + noise
+
+
+def diabetes(degree=2):
+    """scikit-learn's diabetes data (442 x 10), standardised, with the products of up to ``degree`` distinct
+    features (55 columns for degree 2, 175 for degree 3).
+
+    The raw features are standardised (zero mean, unit variance), extended by the products of distinct features
+    (powers are left out because the binary "sex" column would equal its square, making the Lasso solution
+    non-unique), and standardised again. The target is centred, so no intercept is needed.
 
     Returns
     -------
@@ -51,7 +76,7 @@ def diabetes():
     from sklearn.preprocessing import PolynomialFeatures
 
     features, target = load_diabetes(return_X_y=True, scaled=False)
-    expanded = PolynomialFeatures(degree=2, interaction_only=True, include_bias=False).fit_transform(
+    expanded = PolynomialFeatures(degree=degree, interaction_only=True, include_bias=False).fit_transform(
         _standardise(features))
     return np.asfortranarray(_standardise(expanded)), target - target.mean()
 

@@ -38,20 +38,23 @@ def alpha_max(X, y):
 
 
 def make_problems(size):
-    """Lasso problems at alpha_max / 10 (and, for ``full``, also alpha_max / 100).
+    """Lasso problems at alpha_max / 10 and alpha_max / 100 (only / 10 for ``tiny``).
 
-    ``tiny``: simulated 50 x 200; ``quick``: simulated 200 x 2000 and diabetes with pairwise interactions (442 x 55);
-    ``full``: simulated 1000 x 10000 and the same diabetes data.
+    ``tiny``: simulated 50 x 200. ``quick``: simulated 200 x 2000 (rho 0.6, 20 non-zeros), sparse CSC 2000 x 10000
+    (density 1e-3), diabetes with interactions up to degree 3 (442 x 175). ``full``: simulated 1000 x 20000
+    (50 non-zeros), sparse CSC 10000 x 100000 (density 1e-3), the same diabetes data.
     """
     if size == "tiny":
         designs = {"simulated 50x200": datasets.simulated_correlated(50, 200)}
     elif size == "quick":
-        designs = {"simulated 200x2000": datasets.simulated_correlated(200, 2000)}
+        designs = {"simulated 200x2000": datasets.simulated_correlated(200, 2000),
+                   "sparse 2000x10000": datasets.sparse_design(2000, 10000)}
     else:
-        designs = {"simulated 1000x10000": datasets.simulated_correlated(1000, 10000)}
+        designs = {"simulated 1000x20000": datasets.simulated_correlated(1000, 20000, n_nonzeros=50),
+                   "sparse 10000x100000": datasets.sparse_design(10000, 100000, n_nonzeros=50)}
     if size != "tiny":
-        designs["diabetes with interactions 442x55"] = datasets.diabetes()
-    alpha_ratios = (10, 100) if size == "full" else (10,)
+        designs["diabetes degree-3 interactions 442x175"] = datasets.diabetes(degree=3)
+    alpha_ratios = (10,) if size == "tiny" else (10, 100)
     return [
         LassoProblem(f"{data_name}, alpha_max/{ratio}", X, y, alpha_max(X, y) / ratio)
         for data_name, (X, y) in designs.items()
