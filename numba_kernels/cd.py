@@ -1,12 +1,14 @@
-"""Coordinate descent on a working set for least squares with a separable weighted elastic-net penalty.
+"""Coordinate descent on a working set for least squares with a separable penalty.
 
 Problem, in the coordinates of the working set W (the others stay fixed):
 
-    min_w 1/(2n) ||r||^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2) [+ indicator(w >= 0)],   r = y - X w,
+    min_w 1/(2n) ||r||^2 + sum_j p_j(w_j) [+ indicator(w >= 0)],   r = y - X w,
 
-which covers the Lasso (l1 = alpha, l2 = 0), the weighted Lasso (l1 = alpha * weights) and the elastic net
-(l1 = alpha l1_ratio, l2 = alpha (1 - l1_ratio)). One coordinate step is exact:
-w_j <- soft(w_j + X_j^T r / (n L_j), l1_j / L_j) / (1 + l2_j / L_j), with L_j = ||X_j||^2 / n.
+with p_j chosen by ``kind``: ELASTIC_NET, p_j(x) = l1_j |x| + l2_j / 2 x^2, which covers the Lasso (l1 = alpha,
+l2 = 0), the weighted Lasso (l1 = alpha * weights) and the elastic net (l1 = alpha l1_ratio,
+l2 = alpha (1 - l1_ratio)); MCP or SCAD with strength alpha = l1_j and shape gamma or a = ``shape``. One
+coordinate step is exact: w_j <- prox_{p_j / L_j}(w_j - grad_j / L_j), L_j = ||X_j||^2 / n (for MCP this needs
+gamma > 1 / L_j, for SCAD a > 1 + 1 / L_j; the shared prox kernels raise otherwise).
 
 A CSC X may be centred implicitly: the design is then X_c = X - d m^T with column means m (X_offset) and d the
 square roots of the normalised sample weights (ones without weights). The kernels keep r_s = y_c - X w and the
@@ -14,23 +16,42 @@ scalar S = d^T r_s; then X_c_j^T r = X_j^T r_s - m_j S, and a step delta on w_j 
 (Bertrand & Massias 2021 keep sparse centring implicit the same way). Dense X is centred beforehand (m = 0).
 
 Every `anderson_every` epochs the last iterates are extrapolated (Anderson acceleration, Bertrand & Massias
-2021) and the extrapolated point is kept if it lowers the objective.
+2021) and the extrapolated point is kept if it lowers the objective (elastic net only).
 """
 import math
 
 import numpy as np
 from numba import njit
 
-from numba_kernels.prox import soft_threshold
+from numba_kernels.prox import mcp_threshold, scad_threshold, soft_threshold
+
+ELASTIC_NET, MCP, SCAD = 0, 1, 2
 
 
 @njit(cache=True)
-def _coordinate_step(w_j, gradient_j, lipschitz_j, l1_j, l2_j, positive):
-    """Exact minimiser in w_j of the quadratic model with curvature L_j plus l1_j |x| + l2_j/2 x^2 (x >= 0)."""
-    new = soft_threshold(w_j - gradient_j / lipschitz_j, l1_j / lipschitz_j) / (1.0 + l2_j / lipschitz_j)
+def _coordinate_step(w_j, gradient_j, lipschitz_j, l1_j, l2_j, positive, kind, shape):
+    """Exact minimiser in w_j of the quadratic model with curvature L_j plus p_j (and x >= 0)."""
+    z = w_j - gradient_j / lipschitz_j
+    if kind == MCP:
+        new = mcp_threshold(z, 1.0 / lipschitz_j, l1_j, shape)
+    elif kind == SCAD:
+        new = scad_threshold(z, 1.0 / lipschitz_j, l1_j, shape)
+    else:
+        new = soft_threshold(z, l1_j / lipschitz_j) / (1.0 + l2_j / lipschitz_j)
     if positive and new < 0.0:
         return 0.0
     return new
+
+
+@njit(cache=True)
+def _derivative(x, l1_j, l2_j, kind, shape):
+    """p_j'(x) at x != 0: MCP sign(x) (alpha - |x|/gamma)_+, SCAD sign(x) min(alpha, (a alpha - |x|)_+ / (a - 1)),
+    elastic net l1 sign(x) + l2 x."""
+    if kind == MCP:
+        return math.copysign(max(l1_j - abs(x) / shape, 0.0), x)
+    if kind == SCAD:
+        return math.copysign(min(l1_j, max(shape * l1_j - abs(x), 0.0) / (shape - 1.0)), x)
+    return math.copysign(l1_j, x) + l2_j * x
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
@@ -90,7 +111,7 @@ def _anderson_weights(iterates):
 
 @njit(cache=True)
 def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, lipschitz, l1, l2,
-                   positive, X_offset, n_samples, max_epochs, tol, anderson_every, check_every):
+                   positive, kind, shape, X_offset, n_samples, max_epochs, tol, anderson_every, check_every):
     """Cyclic coordinate descent over ``working_set`` until its optimality violation is at most tol.
 
     X is given as (X_data, X_indices, X_indptr): for dense X, its Fortran-order ravel and two empty index
@@ -108,13 +129,13 @@ def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, worki
             if lipschitz[j] == 0.0:
                 continue
             gradient_j = _partial_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
-            new = _coordinate_step(w[j], gradient_j, lipschitz[j], l1[j], l2[j], positive)
+            new = _coordinate_step(w[j], gradient_j, lipschitz[j], l1[j], l2[j], positive, kind, shape)
             delta = new - w[j]
             if delta != 0.0:
                 _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -delta, residual)
                 weighted_sum -= delta * n_samples * X_offset[j]
                 w[j] = new
-        if anderson_every > 0:
+        if anderson_every > 0 and kind == ELASTIC_NET:
             slot = (epoch - 1) % (anderson_every + 1)
             for k in range(size):
                 history[slot, k] = w[working_set[k]]
@@ -123,7 +144,7 @@ def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, worki
                                                   working_set, history, l1, l2, positive, X_offset, n_samples)
         if epoch % check_every == 0 or epoch == max_epochs:
             violation = _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set,
-                                               l1, l2, positive, X_offset, n_samples)
+                                               l1, l2, positive, kind, shape, X_offset, n_samples)
             if violation <= tol:
                 break
     return weighted_sum, epoch, violation
@@ -170,14 +191,14 @@ def _objective(residual_s, weighted_sum, X_offset, w, working_set, l1, l2, n_sam
 
 @njit(cache=True)
 def _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, l1, l2, positive,
-                           X_offset, n_samples):
-    """max over the working set of the distance of -grad_j to the subdifferential of the penalty at w_j."""
+                           kind, shape, X_offset, n_samples):
+    """max over the working set of the distance of -grad_j to the (Frechet) subdifferential of p_j at w_j; at 0
+    it is [-l1_j, l1_j] for every kind."""
     worst = 0.0
     for j in working_set:
         gradient_j = _partial_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
-        gradient_j += l2[j] * w[j]
         if w[j] != 0.0:
-            distance = abs(gradient_j + math.copysign(l1[j], w[j]))
+            distance = abs(gradient_j + _derivative(w[j], l1[j], l2[j], kind, shape))
         elif positive:
             distance = max(-gradient_j - l1[j], 0.0)
         else:

@@ -147,11 +147,11 @@ def test_gap_safe_screening_keeps_the_solution(positive):
 
     working_set._gap_safe = recording
     try:
-        screened = working_set.solve_weighted_elastic_net(working_set.centered_design(X), y, l1, l2,
+        screened = working_set.solve_penalized_least_squares(working_set.centered_design(X), y, l1, l2,
                                                           positive=positive, tol=1e-12)
     finally:
         working_set._gap_safe = original
-    plain = working_set.solve_weighted_elastic_net(working_set.centered_design(X), y, l1, l2, positive=positive,
+    plain = working_set.solve_penalized_least_squares(working_set.centered_design(X), y, l1, l2, positive=positive,
                                                    tol=1e-12, screening=False)
     assert sum(discarded) > 100
     np.testing.assert_allclose(screened.coef, plain.coef, atol=1e-8)

@@ -1,6 +1,8 @@
 """The Lasso family: scikit-learn estimators solved by working-set coordinate descent (``sparseopt.solvers``)."""
 from sparseopt.linear_model.cross_validation import ElasticNetCV, LassoCV
 from sparseopt.linear_model.lasso import ElasticNet, Lasso, WeightedLasso
+from sparseopt.linear_model.nonconvex import MCPRegression, SCADRegression
 from sparseopt.linear_model.path import enet_path, lasso_path
 
-__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "WeightedLasso", "enet_path", "lasso_path"]
+__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegression", "SCADRegression", "WeightedLasso",
+           "enet_path", "lasso_path"]

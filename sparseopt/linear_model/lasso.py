@@ -2,7 +2,7 @@
 
     min_{w, b} 1/(2 sum s) sum_i s_i (y_i - x_i^T w - b)^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2),
 
-with sample weights s (default 1). Each estimator only says what l1 and l2 are; fitting (centring for the
+with sample weights s (default 1), and the shared fit that MCPRegression and SCADRegression also use. Each estimator only says what its penalty is; fitting (centring for the
 intercept, implicit for CSC X; sample weights as row scalings) is shared, and the solver is the working-set
 coordinate descent of ``sparseopt.solvers.working_set``.
 """
@@ -13,12 +13,13 @@ from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval
 
 from sparseopt.base import LinearModelBase
-from sparseopt.solvers.working_set import prepare_least_squares, solve_weighted_elastic_net
+from sparseopt.solvers.working_set import prepare_least_squares, solve_penalized_least_squares
 from sparseopt.validation import check_feature_weights, validate_fit_data
 
 
-class _ElasticNetModel(RegressorMixin, LinearModelBase):
-    """Shared fit of the estimators of this module; a subclass defines ``_penalty_weights(n_features)``."""
+class _PenalizedLeastSquares(RegressorMixin, LinearModelBase):
+    """Shared fit of the least-squares estimators; a subclass defines ``_penalty(n_features)``, which returns
+    (l1, l2, nonconvex) for ``solve_penalized_least_squares``."""
 
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -35,15 +36,18 @@ class _ElasticNetModel(RegressorMixin, LinearModelBase):
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
         n_features = X.shape[1]
         centered, y, X_offset, y_offset = prepare_least_squares(X, y, sample_weight, self.fit_intercept)
-        l1, l2 = self._penalty_weights(n_features)
+        l1, l2, nonconvex = self._penalty(n_features)
         warm = self.warm_start and getattr(self, "coef_", np.zeros(0)).shape == (n_features,)
-        result = solve_weighted_elastic_net(
-            centered, y, l1, l2, positive=self.positive,
+        result = solve_penalized_least_squares(
+            centered, y, l1, l2, nonconvex=nonconvex, positive=getattr(self, "positive", False),
             coef_init=self.coef_ if warm else None, max_iter=self.max_iter, tol=self.tol)
         self.coef_ = result.coef.astype(X.dtype)
         self.intercept_ = float(y_offset - X_offset @ result.coef) if self.fit_intercept else 0.0
         self.n_iter_ = result.n_iter
-        self.dual_gap_ = result.dual_gap
+        if nonconvex is None:
+            self.dual_gap_ = result.stop_crit
+        else:
+            self.kkt_violation_ = result.stop_crit
         return self
 
     def predict(self, X):
@@ -51,7 +55,7 @@ class _ElasticNetModel(RegressorMixin, LinearModelBase):
         return self._decision_function(X)
 
 
-class Lasso(_ElasticNetModel):
+class Lasso(_PenalizedLeastSquares):
     """Lasso: 1/(2n) ||y - Xw - b||^2 + alpha ||w||_1 (scikit-learn's scaling).
 
     Parameters
@@ -76,17 +80,17 @@ class Lasso(_ElasticNetModel):
         self.warm_start = warm_start
         self.positive = positive
 
-    def _penalty_weights(self, n_features):
-        return np.full(n_features, float(self.alpha)), np.zeros(n_features)
+    def _penalty(self, n_features):
+        return np.full(n_features, float(self.alpha)), np.zeros(n_features), None
 
 
-class ElasticNet(_ElasticNetModel):
+class ElasticNet(_PenalizedLeastSquares):
     """Elastic net: 1/(2n) ||y - Xw - b||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2).
 
     Parameters as ``Lasso``, plus l1_ratio in [0, 1] (default 0.5; 1 is the Lasso).
     """
 
-    _parameter_constraints = {**_ElasticNetModel._parameter_constraints,
+    _parameter_constraints = {**_PenalizedLeastSquares._parameter_constraints,
                               "l1_ratio": [Interval(Real, 0, 1, closed="both")]}
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False,
@@ -99,19 +103,19 @@ class ElasticNet(_ElasticNetModel):
         self.warm_start = warm_start
         self.positive = positive
 
-    def _penalty_weights(self, n_features):
+    def _penalty(self, n_features):
         return (np.full(n_features, self.alpha * self.l1_ratio),
-                np.full(n_features, self.alpha * (1.0 - self.l1_ratio)))
+                np.full(n_features, self.alpha * (1.0 - self.l1_ratio)), None)
 
 
-class WeightedLasso(_ElasticNetModel):
+class WeightedLasso(_PenalizedLeastSquares):
     """Weighted Lasso: 1/(2n) ||y - Xw - b||^2 + alpha sum_j weights_j |w_j|; weight 0 leaves a feature
     unpenalized.
 
     Parameters as ``Lasso``, plus weights: array (n_features,) of non-negative numbers, default all ones.
     """
 
-    _parameter_constraints = {**_ElasticNetModel._parameter_constraints, "weights": ["array-like", None]}
+    _parameter_constraints = {**_PenalizedLeastSquares._parameter_constraints, "weights": ["array-like", None]}
 
     def __init__(self, alpha=1.0, *, weights=None, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False,
                  positive=False):
@@ -123,6 +127,6 @@ class WeightedLasso(_ElasticNetModel):
         self.warm_start = warm_start
         self.positive = positive
 
-    def _penalty_weights(self, n_features):
+    def _penalty(self, n_features):
         weights = np.ones(n_features) if self.weights is None else check_feature_weights(self.weights, n_features)
-        return self.alpha * weights, np.zeros(n_features)
+        return self.alpha * weights, np.zeros(n_features), None

@@ -11,7 +11,7 @@ intercept; ``fit_path`` (used by the CV estimators) centres the data first when 
 import numpy as np
 
 from sparseopt import design
-from sparseopt.solvers.working_set import prepare_least_squares, solve_weighted_elastic_net
+from sparseopt.solvers.working_set import prepare_least_squares, solve_penalized_least_squares
 from sparseopt.validation import check_design, check_scalar_range, check_target, check_vector
 
 
@@ -41,14 +41,14 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
     dual_gaps, n_iters = np.zeros(alphas.size), np.zeros(alphas.size, dtype=int)
     coef = None if coef_init is None else check_vector(coef_init, "coef_init", n_features)
     for k, alpha in enumerate(alphas):
-        result = solve_weighted_elastic_net(
+        result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
             positive=positive, coef_init=coef, max_iter=max_iter, tol=tol)
         coef = result.coef
-        coefs[:, k], dual_gaps[k], n_iters[k] = coef, result.dual_gap, result.n_iter
+        coefs[:, k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
         if verbose:
             print(f"path point {k + 1}/{alphas.size}: alpha {alpha:.3e}, {np.count_nonzero(coef)} non-zeros, "
-                  f"gap {result.dual_gap:.1e}", flush=True)
+                  f"gap {result.stop_crit:.1e}", flush=True)
     intercepts = y_offset - X_offset @ coefs if fit_intercept else np.zeros(alphas.size)
     return alphas, coefs, intercepts, dual_gaps, n_iters
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from numba_kernels.cd import cd_working_set
+from numba_kernels.cd import ELASTIC_NET, MCP, SCAD, cd_working_set
 from sparseopt import design
 
 INNER_TOL_FRACTION = 0.3  # the subproblem is solved to this fraction of the outer violation
@@ -39,9 +39,12 @@ class CenteredDesign(NamedTuple):
 
 
 class WorkingSetResult(NamedTuple):
+    """Coefficients, outer iterations, last stopping criterion (duality gap, or optimality violation for the
+    nonconvex penalties) and whether it reached the tolerance."""
+
     coef: np.ndarray
     n_iter: int
-    dual_gap: float
+    stop_crit: float
     converged: bool
 
 
@@ -133,15 +136,18 @@ def _zero_out(centered, coef, features, residual_s, weighted_sum):
             weighted_sum + centered.n_samples * (centered.X_offset @ removed))
 
 
-def solve_weighted_elastic_net(centered, y, l1, l2, *, positive=False, coef_init=None, max_iter=100,
-                               max_epochs=50_000, tol=1e-4, initial_size=10, screening=True):
-    """Minimise 1/(2n) ||y - X_c w||^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2) by working-set coordinate descent.
+def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
+                                  max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True):
+    """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
-    Features that the gap-safe rule proves to be 0 at the optimum leave the problem for good (``screening``);
-    the gap is then that of the reduced problem, which has the same solution. Stops when the duality gap is at
-    most tol * ||y||^2 / n (scikit-learn's criterion) and warns
-    ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter, dual_gap,
-    converged), coef in float64 whatever the dtype of X.
+    Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
+    duality gap is at most tol * ||y||^2 / n (scikit-learn's criterion), and features that the gap-safe rule
+    proves to be 0 at the optimum leave the problem for good (``screening``; the gap is then that of the reduced
+    problem, which has the same solution). With ``nonconvex`` a ``sparseopt.penalties.MCP`` or ``SCAD`` object,
+    p_j is that penalty (l1, l2 are ignored): the solver stops at a stationary point, when the optimality
+    violation max_j dist(-grad_j, dp_j(w_j)) is at most tol * ||X_c^T y||_inf / n.
+    Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter,
+    stop_crit (the gap, or the violation), converged), coef in float64 whatever the dtype of X.
     """
     n, n_features = centered.n_samples, centered.X_offset.shape[0]
     # float32 X stays float32; coefficients and residuals are kept in float64
@@ -151,27 +157,40 @@ def solve_weighted_elastic_net(centered, y, l1, l2, *, positive=False, coef_init
     weighted_sum = float(centered.row_scale @ residual_s)
     lipschitz = (design.column_sq_norms(centered.X) - n * centered.X_offset ** 2) / n
     lipschitz = np.maximum(lipschitz, 0.0)
+    kind, shape = ELASTIC_NET, 0.0
+    if nonconvex is not None:
+        kind, shape = (MCP, nonconvex.gamma) if hasattr(nonconvex, "gamma") else (SCAD, nonconvex.a)
+        l1, l2 = np.full(n_features, nonconvex.alpha), np.zeros(n_features)
+        _check_nonconvex_steps(kind, shape, lipschitz)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
-    gap_tol = tol * (y @ y) / n
+    all_features = np.arange(n_features)
+    if kind == ELASTIC_NET:
+        stop_tol = tol * (y @ y) / n
+    else:
+        stop_tol = tol * np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
     column_norms = np.sqrt(n * lipschitz)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
-    screening = screening and not np.any((l1 == 0) & (l2 == 0))
-    active = np.arange(n_features)  # features not discarded by the gap-safe rule
-    dual_gap = np.inf
+    screening = screening and kind == ELASTIC_NET and not np.any((l1 == 0) & (l2 == 0))
+    active = all_features  # features not discarded by the gap-safe rule
+    stop_crit = np.inf
     for n_iter in range(1, max_iter + 1):
         correlations = _correlations(centered, residual_s, weighted_sum, active) / n
-        penalty = l1 @ np.abs(coef) + 0.5 * l2 @ coef ** 2
-        primal, dual, scale = _primal_dual(centered, y, coef, residual_s, correlations, l1[active], l2[active],
-                                           positive, penalty)
-        dual_gap = primal - dual
-        if dual_gap <= gap_tol:
-            return WorkingSetResult(coef, n_iter, dual_gap, True)
+        if kind == ELASTIC_NET:
+            penalty = l1 @ np.abs(coef) + 0.5 * l2 @ coef ** 2
+            primal, dual, scale = _primal_dual(centered, y, coef, residual_s, correlations, l1[active], l2[active],
+                                               positive, penalty)
+            stop_crit = primal - dual
+            scores = _violations(-correlations, coef[active], l1[active], l2[active], positive)
+        else:
+            scores = nonconvex.subdiff_distance(coef, -correlations)
+            stop_crit = np.max(scores, initial=0.0)
+        if stop_crit <= stop_tol:
+            return WorkingSetResult(coef, n_iter, stop_crit, True)
         if screening:
-            discard = _gap_safe(scale * correlations, column_norms[active], np.sqrt(2 * max(dual_gap, 0.0) / n),
+            discard = _gap_safe(scale * correlations, column_norms[active], np.sqrt(2 * max(stop_crit, 0.0) / n),
                                 l1[active], l2[active], positive)
             residual_s, weighted_sum = _zero_out(centered, coef, active[discard], residual_s, weighted_sum)
-            active, correlations = active[~discard], correlations[~discard]
-        scores = _violations(-correlations, coef[active], l1[active], l2[active], positive)
+            active, scores = active[~discard], scores[~discard]
         inner_tol = INNER_TOL_FRACTION * np.max(scores, initial=0.0)
         support = coef[active] != 0
         size = min(active.size, max(initial_size, 2 * int(support.sum())))
@@ -181,9 +200,22 @@ def solve_weighted_elastic_net(centered, y, l1, l2, *, positive=False, coef_init
         working_set = np.sort(active[np.argpartition(-scores, size - 1)[:size]]).astype(np.int64)
         weighted_sum, _, _ = cd_working_set(
             centered.data, centered.indices, centered.indptr, coef, residual_s, weighted_sum, working_set,
-            lipschitz, l1, l2, positive, centered.X_offset, n, max_epochs, inner_tol, ANDERSON_EVERY, CHECK_EVERY)
+            lipschitz, l1, l2, positive, kind, shape, centered.X_offset, n, max_epochs, inner_tol, ANDERSON_EVERY,
+            CHECK_EVERY)
     from sklearn.exceptions import ConvergenceWarning
 
-    warnings.warn(f"working-set coordinate descent stopped at max_iter={max_iter} with duality gap {dual_gap:.2e} > "
-                  f"{gap_tol:.2e}; raise max_iter or tol", ConvergenceWarning, stacklevel=3)
-    return WorkingSetResult(coef, max_iter, dual_gap, False)
+    criterion = "duality gap" if kind == ELASTIC_NET else "optimality violation"
+    warnings.warn(f"working-set coordinate descent stopped at max_iter={max_iter} with {criterion} {stop_crit:.2e} > "
+                  f"{stop_tol:.2e}; raise max_iter or tol", ConvergenceWarning, stacklevel=3)
+    return WorkingSetResult(coef, max_iter, stop_crit, False)
+
+
+def _check_nonconvex_steps(kind, shape, lipschitz):
+    """A coordinate step of MCP (SCAD) is a prox only if gamma > 1 / L_j (a > 1 + 1 / L_j) for every feature."""
+    smallest = np.min(lipschitz[lipschitz > 0], initial=np.inf)
+    if kind == MCP and not shape > 1.0 / smallest:
+        raise ValueError(f"gamma={shape} must exceed 1 / min_j ||X_j||^2 / n = {1 / smallest:.3g}: standardize X "
+                         "(then gamma > 1 suffices) or raise gamma")
+    if kind == SCAD and not shape > 1.0 + 1.0 / smallest:
+        raise ValueError(f"a={shape} must exceed 1 + 1 / min_j ||X_j||^2 / n = {1 + 1 / smallest:.3g}: standardize X "
+                         "(then a > 2 suffices) or raise a")
