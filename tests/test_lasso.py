@@ -155,3 +155,14 @@ def test_gap_safe_screening_keeps_the_solution(positive):
                                                    tol=1e-12, screening=False)
     assert sum(discarded) > 100
     np.testing.assert_allclose(screened.coef, plain.coef, atol=1e-8)
+
+
+def test_unpenalized_feature_is_optimal_at_the_default_tolerance():
+    """A zero weight leaves the gap blind to that feature away from the optimum; the solver also checks its
+    gradient, so even at tol=1e-4 the unpenalized coefficient is a least-squares optimum (gradient ~ 0)."""
+    X, y, _ = problem(False, seed=7)
+    weights = np.ones(X.shape[1])
+    weights[5] = 0.0
+    model = WeightedLasso(0.1, weights=weights, fit_intercept=False).fit(X, y)
+    gradient = X.T @ (y - X @ model.coef_) / len(y)
+    assert abs(gradient[5]) <= 1e-4 * np.max(np.abs(X.T @ y)) / len(y)

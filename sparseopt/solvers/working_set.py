@@ -1,16 +1,19 @@
-"""Working-set coordinate descent for least squares with a weighted elastic-net penalty (the Lasso family).
+"""Working-set coordinate descent for penalized least squares (the Lasso family).
 
-    min_w 1/(2n) ||y - X w||^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2)   [w >= 0 with positive=True]
+    min_w 1/(2n) ||y - X w||^2 + sum_j p_j(w_j),   p_j(x) = l1_j |x| + l2_j / 2 x^2  [w >= 0 with positive=True]
+                                                   or the MCP / SCAD penalty
 
 Outer loop (Massias et al. 2018, Bertrand & Massias 2021 / skglm): compute the full gradient and each feature's
-optimality violation, stop on the duality gap, else grow a working set (the support plus the worst violators,
-at least twice the support) and solve the problem restricted to it by cyclic coordinate descent with Anderson
-extrapolation (``numba_kernels.cd``) to a fraction of the outer violation.
+optimality violation, stop on the duality gap (elastic net) or the violation (MCP, SCAD), else grow a working
+set (the support plus the worst violators, at least twice the support) and solve the problem restricted to it
+by cyclic coordinate descent with Anderson extrapolation (``numba_kernels.cd``) to a fraction of the outer
+violation. For the elastic net, the Gap Safe rule (Ndiaye et al. 2017) removes features proved to be 0.
 
 The duality gap uses the dual point u = r / n rescaled into the feasible set {|X_j^T u| <= l1_j where l2_j = 0}:
 D(u) = u^T y - n/2 ||u||^2 - sum_j h_j*(X_j^T u), h_j*(s) = (|s| - l1_j)_+^2 / (2 l2_j) (only the positive part
 of s counts with positive=True). A feature with l1_j = l2_j = 0 (unpenalized) has no such rescaling: the gap is
-then taken with its X_j^T u set to 0, which is exact at the optimum.
+then taken with its X_j^T u set to 0, which is exact at the optimum only, so the solver also requires the
+gradient of those features to be at most tol * ||X^T y||_inf / n before it stops.
 """
 import warnings
 from typing import NamedTuple
@@ -164,13 +167,12 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         _check_nonconvex_steps(kind, shape, lipschitz)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
     all_features = np.arange(n_features)
-    if kind == ELASTIC_NET:
-        stop_tol = tol * (y @ y) / n
-    else:
-        stop_tol = tol * np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
+    gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
+    stop_tol = tol * (y @ y) / n if kind == ELASTIC_NET else tol * gradient_scale
+    unpenalized = (l1 == 0) & (l2 == 0)
     column_norms = np.sqrt(n * lipschitz)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
-    screening = screening and kind == ELASTIC_NET and not np.any((l1 == 0) & (l2 == 0))
+    screening = screening and kind == ELASTIC_NET and not np.any(unpenalized)
     active = all_features  # features not discarded by the gap-safe rule
     stop_crit = np.inf
     for n_iter in range(1, max_iter + 1):
@@ -181,10 +183,11 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
                                                positive, penalty)
             stop_crit = primal - dual
             scores = _violations(-correlations, coef[active], l1[active], l2[active], positive)
+            unpenalized_ok = np.max(scores[unpenalized[active]], initial=0.0) <= tol * gradient_scale
         else:
             scores = nonconvex.subdiff_distance(coef, -correlations)
-            stop_crit = np.max(scores, initial=0.0)
-        if stop_crit <= stop_tol:
+            stop_crit, unpenalized_ok = np.max(scores, initial=0.0), True
+        if stop_crit <= stop_tol and unpenalized_ok:
             return WorkingSetResult(coef, n_iter, stop_crit, True)
         if screening:
             discard = _gap_safe(scale * correlations, column_norms[active], np.sqrt(2 * max(stop_crit, 0.0) / n),
