@@ -15,8 +15,9 @@ square roots of the normalised sample weights (ones without weights). The kernel
 scalar S = d^T r_s; then X_c_j^T r = X_j^T r_s - m_j S, and a step delta on w_j changes S by delta n m_j
 (Bertrand & Massias 2021 keep sparse centring implicit the same way). Dense X is centred beforehand (m = 0).
 
-Every `anderson_every` epochs the last iterates are extrapolated (Anderson acceleration, Bertrand & Massias
-2021) and the extrapolated point is kept if it lowers the objective (elastic net only).
+After every K + 1 epochs (K = ``anderson_every``) the last K + 1 iterates, that is K differences, are
+extrapolated (Anderson acceleration, Bertrand & Massias 2021) and the extrapolated point is kept if it lowers
+the objective (elastic net only).
 """
 import math
 

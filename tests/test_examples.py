@@ -43,3 +43,19 @@ def test_readme_usage_runs():
     for block in re.findall(r"```python\n(.*?)```", readme, flags=re.S):
         exec(block, namespace)
     assert namespace["model"].score(namespace["X"], namespace["y"]) > 0.5
+
+
+def test_lasso_path_cv(tmp_path):
+    out = tmp_path / "lasso_path_cv.png"
+    stdout = run_example("lasso_path_cv.py", "--out", str(out), "--samples", "250", "--alphas", "30")
+    assert "same alpha as scikit-learn: yes" in stdout
+    nonzeros, ours_r2 = re.search(r"chosen alpha [\d.e+-]+ \(grid point \d+ of 30\), non-zeros (\d+), "
+                                  r"test R\^2 ([-\d.]+)", stdout).groups()
+    reference_r2 = float(re.search(r"scikit-learn: alpha .*test R\^2 ([-\d.]+)", stdout).group(1))
+    assert 0 < int(nonzeros) < 175
+    assert float(ours_r2) > 0.3
+    assert float(ours_r2) == pytest.approx(reference_r2, abs=1e-3)
+    ours_seconds, reference_seconds = map(float, re.search(
+        r"LassoCV wall time: sparseopt ([\d.]+) s, scikit-learn ([\d.]+) s", stdout).groups())
+    assert ours_seconds > 0 and reference_seconds > 0
+    assert out.stat().st_size > 10_000

@@ -166,3 +166,17 @@ def test_unpenalized_feature_is_optimal_at_the_default_tolerance():
     model = WeightedLasso(0.1, weights=weights, fit_intercept=False).fit(X, y)
     gradient = X.T @ (y - X @ model.coef_) / len(y)
     assert abs(gradient[5]) <= 1e-4 * np.max(np.abs(X.T @ y)) / len(y)
+
+
+def test_no_penalty_at_all_gives_least_squares():
+    """alpha = 0, or many zero weights: the gap alone cannot certify; the solver still reaches the optimum."""
+    X, y, _ = problem(False, seed=8, n=80, p=30)
+    least_squares = np.linalg.lstsq(np.column_stack([X, np.ones(80)]), y, rcond=None)[0]
+    model = Lasso(alpha=0.0, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(model.coef_, least_squares[:-1], atol=1e-6)
+    weights = np.where(np.arange(30) % 3 == 0, 0.0, 1.0)
+    ours = WeightedLasso(0.05, weights=weights, fit_intercept=False, tol=1e-10).fit(X, y)
+    coef = cp.Variable(30)
+    objective = 0.5 * cp.sum_squares(y - X @ coef) / 80 + 0.05 * weights @ cp.abs(coef)
+    cp.Problem(cp.Minimize(objective)).solve(**CLARABEL)
+    np.testing.assert_allclose(ours.coef_, coef.value, atol=1e-6)
