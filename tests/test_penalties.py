@@ -230,7 +230,7 @@ def test_value_sorted_l1_small_example():
 # prox of the convex penalties against cvxpy
 
 
-def check_prox_against_cvxpy(out, z, step, penalty_expression):
+def assert_prox_matches_cvxpy(out, z, step, penalty_expression):
     """out must be the minimiser of f(x) = 1/2 ||x - z||^2 + step P(x), as computed by cvxpy, to 1e-6.
 
     out may not have a larger objective than cvxpy's point. Where |z_j| sits exactly on a threshold (ties are
@@ -257,10 +257,10 @@ def test_prox_l1_weighted_l1_elastic_net_against_cvxpy(data):
     step, alpha = data.draw(steps), data.draw(alphas)
     weights = data.draw(vectors(p, st.sampled_from([0.0, 0.5, 1.0, 2.0])))
     l1_ratio = data.draw(st.floats(0.0, 1.0))
-    check_prox_against_cvxpy(L1(alpha).prox(z, step), z, step, lambda x: alpha * cp.norm1(x))
-    check_prox_against_cvxpy(WeightedL1(alpha, weights).prox(z, step), z, step,
+    assert_prox_matches_cvxpy(L1(alpha).prox(z, step), z, step, lambda x: alpha * cp.norm1(x))
+    assert_prox_matches_cvxpy(WeightedL1(alpha, weights).prox(z, step), z, step,
                              lambda x: alpha * weights @ cp.abs(x))
-    check_prox_against_cvxpy(ElasticNet(alpha, l1_ratio).prox(z, step), z, step,
+    assert_prox_matches_cvxpy(ElasticNet(alpha, l1_ratio).prox(z, step), z, step,
                              lambda x: alpha * (l1_ratio * cp.norm1(x) + (1 - l1_ratio) / 2 * cp.sum_squares(x)))
 
 
@@ -281,7 +281,7 @@ def test_prox_group_l2_against_cvxpy(case, data):
     def penalty_expression(x):
         return alpha * sum(c[g] * cp.norm(x[members], 2) for g, members in enumerate(group_lists))
 
-    check_prox_against_cvxpy(GroupL2(alpha, groups, group_weights).prox(z, step), z, step, penalty_expression)
+    assert_prox_matches_cvxpy(GroupL2(alpha, groups, group_weights).prox(z, step), z, step, penalty_expression)
 
 
 @given(data=st.data())
@@ -291,7 +291,7 @@ def test_prox_sorted_l1_against_cvxpy(data):
     z = data.draw(vectors(p, clustered_entries | entries))
     step, alpha = data.draw(steps), data.draw(alphas)
     lambdas = data.draw(sorted_lambdas(p))
-    check_prox_against_cvxpy(SortedL1(alpha, lambdas).prox(z, step), z, step,
+    assert_prox_matches_cvxpy(SortedL1(alpha, lambdas).prox(z, step), z, step,
                              lambda x: sorted_l1_cvxpy(x, alpha * lambdas))
 
 
@@ -299,7 +299,7 @@ def test_prox_sorted_l1_against_cvxpy(data):
 # prox of the nonconvex separable penalties: global minimum of the 1-D problems on a dense grid
 
 
-def check_prox_on_grid(z, step, prox, penalty_1d):
+def assert_prox_is_grid_minimum(z, step, prox, penalty_1d):
     """prox_j must be a global minimiser of 1/2 (x - z_j)^2 + step p_j(x): its objective is not above the
     minimum over a grid of spacing 1e-4 holding 0, and the grid minimum is within its resolution of it."""
     for j in range(z.size):
@@ -317,10 +317,10 @@ def test_prox_l0_family_on_grid(data):
     p = data.draw(sizes)
     z = data.draw(vectors(p))
     step, lambda0, lambda_other = data.draw(steps), data.draw(alphas), data.draw(alphas)
-    check_prox_on_grid(z, step, L0(lambda0).prox(z, step), lambda x, j: lambda0 * (x != 0))
-    check_prox_on_grid(z, step, L0L2(lambda0, lambda_other).prox(z, step),
+    assert_prox_is_grid_minimum(z, step, L0(lambda0).prox(z, step), lambda x, j: lambda0 * (x != 0))
+    assert_prox_is_grid_minimum(z, step, L0L2(lambda0, lambda_other).prox(z, step),
                        lambda x, j: lambda0 * (x != 0) + lambda_other * x ** 2)
-    check_prox_on_grid(z, step, L0L1(lambda0, lambda_other).prox(z, step),
+    assert_prox_is_grid_minimum(z, step, L0L1(lambda0, lambda_other).prox(z, step),
                        lambda x, j: lambda0 * (x != 0) + lambda_other * np.abs(x))
 
 
@@ -332,12 +332,12 @@ def test_prox_mcp_scad_cel0_on_grid(data):
     step, alpha = data.draw(steps), data.draw(st.floats(0.0, 2.0))
     gamma = step + data.draw(st.floats(0.01, 3.0))  # the MCP prox needs gamma > step
     a = 1.0 + step + data.draw(st.floats(0.01, 3.0))  # the SCAD prox needs a > 1 + step
-    check_prox_on_grid(z, step, MCP(alpha, gamma).prox(z, step), lambda x, j: mcp_1d(x, alpha, gamma))
-    check_prox_on_grid(z, step, SCAD(alpha, a).prox(z, step), lambda x, j: scad_1d(x, alpha, a))
+    assert_prox_is_grid_minimum(z, step, MCP(alpha, gamma).prox(z, step), lambda x, j: mcp_1d(x, alpha, gamma))
+    assert_prox_is_grid_minimum(z, step, SCAD(alpha, a).prox(z, step), lambda x, j: scad_1d(x, alpha, a))
     lambda0 = data.draw(alphas)
     column_norms = data.draw(vectors(p, st.floats(0.1, 3.0)))
     cel0_step = step / (1.01 * step * np.max(column_norms) ** 2 + 1.0)  # column_norm^2 * step < 1
-    check_prox_on_grid(z, cel0_step, CEL0(lambda0, column_norms).prox(z, cel0_step),
+    assert_prox_is_grid_minimum(z, cel0_step, CEL0(lambda0, column_norms).prox(z, cel0_step),
                        lambda x, j: cel0_1d(x, lambda0, column_norms[j]))
 
 
