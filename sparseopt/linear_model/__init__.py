@@ -1,9 +1,10 @@
 """The Lasso family: scikit-learn estimators solved by working-set coordinate descent (``sparseopt.solvers``)."""
 from sparseopt.linear_model.cross_validation import ElasticNetCV, LassoCV
 from sparseopt.linear_model.lasso import ElasticNet, Lasso, WeightedLasso
+from sparseopt.linear_model.logistic import SparseLogisticRegression
 from sparseopt.linear_model.nonconvex import MCPRegression, SCADRegression
 from sparseopt.linear_model.path import enet_path, lasso_path
 from sparseopt.linear_model.sqrt_lasso import ConcomitantLasso, SqrtLasso
 
-__all__ = ["ConcomitantLasso", "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegression", "SCADRegression", "SqrtLasso",
-           "WeightedLasso", "enet_path", "lasso_path"]
+__all__ = ["ConcomitantLasso", "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegression", "SCADRegression", "SparseLogisticRegression",
+           "SqrtLasso", "WeightedLasso", "enet_path", "lasso_path"]
