@@ -126,11 +126,14 @@ class SparseLogisticRegression(ClassifierMixin, LinearModelBase):
 
     def _damped_step(self, objective, coef, intercept, new_coef, new_intercept, gradient, intercept_gradient):
         """Backtrack t = 1, 1/2, ... until F(x + t d) <= F(x) + ARMIJO t delta, with
-        delta = grad^T d + alpha (||w + d||_1 - ||w||_1) < 0 the decrease the model predicts."""
+        delta = grad^T d + alpha (||w + d||_1 - ||w||_1) < 0 the decrease the model predicts; when that is
+        below the rounding of F, the full step is taken (near the optimum the Newton step is the right one)."""
         direction, intercept_direction = new_coef - coef, new_intercept - intercept
         delta = (gradient @ direction + intercept_gradient * intercept_direction
                  + self.alpha * (np.abs(new_coef).sum() - np.abs(coef).sum()))
         current = objective(coef, intercept)
+        if -delta <= 10 * np.finfo(float).eps * abs(current):
+            return new_coef, new_intercept  # a decrease below rounding cannot be checked: take the Newton step
         step = 1.0
         for _ in range(30):
             trial_coef, trial_intercept = coef + step * direction, intercept + step * intercept_direction
