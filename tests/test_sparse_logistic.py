@@ -5,9 +5,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.estimator_checks import check_estimator
 
-from sparseopt.linear_model import SparseLogisticRegression
+from sparseopt.linear_model import SparseLogisticRegression, SparseLogisticRegressionCV
 
 
 def data(n=120, p=40, seed=0):
@@ -76,3 +78,26 @@ def test_errors_and_warnings():
 
 def test_check_estimator():
     check_estimator(SparseLogisticRegression(0.01))
+
+
+def test_cv_log_loss_path_matches_fold_by_fold_fits():
+    """Every entry of log_loss_path_ (warm-started paths) against a cold-started fit on that fold at that alpha,
+    whose training objective is not above scikit-learn's saga (which stops early on the null model: its
+    intercept is then off by up to 1e-6 in objective), and the refit at alpha_."""
+    X, y = data(n=90, p=20, seed=4)
+    model = SparseLogisticRegressionCV(alphas=4, cv=3, tol=1e-10).fit(X, y)
+    assert model.log_loss_path_.shape == (4, 3)
+    for k, alpha in enumerate(model.alphas_):
+        for f, (train, test) in enumerate(StratifiedKFold(3).split(X, y)):
+            cold = SparseLogisticRegression(alpha, tol=1e-12).fit(X[train], y[train])
+            saga = LogisticRegression(l1_ratio=1.0, solver="saga", C=1 / (alpha * len(train)), tol=1e-9,
+                                      max_iter=10**6).fit(X[train], y[train])
+            signs = np.where(y[train] == cold.classes_[1], 1.0, -1.0)
+            assert (objective(X[train], signs, cold.coef_, cold.intercept_, alpha)
+                    <= objective(X[train], signs, saga.coef_[0], saga.intercept_[0], alpha) + 1e-12)
+            expected = log_loss(y[test], cold.predict_proba(X[test]))
+            assert model.log_loss_path_[k, f] == pytest.approx(expected, rel=1e-8)
+    assert model.alpha_ == model.alphas_[np.argmin(model.log_loss_path_.mean(axis=1))]
+    single = SparseLogisticRegression(model.alpha_, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(model.coef_, single.coef_, atol=1e-8)
+    check_estimator(SparseLogisticRegressionCV(alphas=4, cv=2))

@@ -2,9 +2,12 @@
 from sparseopt.linear_model.cross_validation import ElasticNetCV, LassoCV
 from sparseopt.linear_model.lasso import ElasticNet, Lasso, WeightedLasso
 from sparseopt.linear_model.logistic import SparseLogisticRegression
+from sparseopt.linear_model.logistic_cv import SparseLogisticRegressionCV
 from sparseopt.linear_model.nonconvex import MCPRegression, SCADRegression
 from sparseopt.linear_model.path import enet_path, lasso_path
 from sparseopt.linear_model.sqrt_lasso import ConcomitantLasso, SqrtLasso
 
-__all__ = ["ConcomitantLasso", "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegression", "SCADRegression", "SparseLogisticRegression",
-           "SqrtLasso", "WeightedLasso", "enet_path", "lasso_path"]
+__all__ = [
+    "ConcomitantLasso", "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MCPRegression", "SCADRegression",
+    "SparseLogisticRegression", "SparseLogisticRegressionCV", "SqrtLasso", "WeightedLasso", "enet_path", "lasso_path",
+]

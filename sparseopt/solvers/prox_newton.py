@@ -60,7 +60,7 @@ def solve_sparse_logistic(X, targets, alpha, *, fit_intercept=True, max_iter=50,
         curvature = np.maximum(probabilities * (1 - probabilities), MIN_CURVATURE)
         response = margins - (probabilities - targets) / curvature
         # the model's Lasso is solved more accurately as the outer violation shrinks (its gap ~ violation^2)
-        inner_tol = max(min(1e-4, 1e-2 * (violation / scale) ** 2), 1e-15)
+        inner_tol = max(min(1e-4, 1e-2 * (violation / scale) ** 2), 1e-13)
         new_coef, new_intercept = _newton_target(X, response, curvature, coef, alpha, fit_intercept, inner_tol)
         coef, intercept = _damped_step(objective, alpha, coef, intercept, new_coef, new_intercept, gradient,
                                        intercept_gradient)

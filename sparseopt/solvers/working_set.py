@@ -194,7 +194,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
                                 l1[active], l2[active], positive)
             residual_s, weighted_sum = _zero_out(centered, coef, active[discard], residual_s, weighted_sum)
             active, scores = active[~discard], scores[~discard]
-        inner_tol = INNER_TOL_FRACTION * np.max(scores, initial=0.0)
+        # a violation below ~1e-13 of the gradient's scale is rounding: asking for less would loop to max_epochs
+        inner_tol = max(INNER_TOL_FRACTION * np.max(scores, initial=0.0), 1e-13 * gradient_scale)
         support = coef[active] != 0
         size = min(active.size, max(initial_size, 2 * int(support.sum())))
         if size == 0:
