@@ -9,11 +9,15 @@ __version__ = "0.1.0.dev0"
 
 _SUBMODULES = (
     "base",
+    "bcd",
     "benchmarks",
     "datafits",
     "design",
+    "l0",
     "linear_model",
+    "ot",
     "penalties",
+    "slope",
     "solvers",
     "validation",
 )
