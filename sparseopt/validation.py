@@ -63,6 +63,23 @@ def check_target(y, n_samples, dtype=np.float64):
     return check_vector(y, "y", n_samples, dtype)
 
 
+def check_target_matrix(Y, n_samples, dtype=np.float64):
+    """Return Y as a finite 2-D float array (n_samples, n_tasks) in C order; a 1-D y is refused (one task: use the
+    single-output estimator)."""
+    if Y is None:
+        raise ValueError("y is None: this estimator requires y to be passed, but the target y is None")
+    Y = _real_array(Y, "y")
+    if Y.ndim != 2:
+        raise ValueError(f"y must be a 2-D array (n_samples, n_tasks); got {Y.ndim} dimension(s). For one task use "
+                         "the single-output estimator (Lasso, GroupLasso)")
+    if Y.shape[0] != n_samples:
+        raise ValueError(f"y has {Y.shape[0]} samples, X has {n_samples}")
+    if Y.shape[1] == 0:
+        raise ValueError("y must have at least one task (column)")
+    _check_finite(Y, "y")
+    return np.ascontiguousarray(Y, dtype=dtype)
+
+
 def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     """Return sample weights as a non-negative, finite, not all-zero vector; None gives all ones."""
     if sample_weight is None:
@@ -139,7 +156,7 @@ def check_sorted_weights(lambdas, n_features, name="lambdas"):
 def center_data(X, y, sample_weight=None):
     """Weighted means of the columns of X and of y, and the centred data for fit_intercept.
 
-    Returns (X_centered, y_centered, X_offset, y_offset) with X_offset_j = sum_i s_i X_ij / sum_i s_i. A dense
+    y is (n,) or (n, T) (one offset per task). Returns (X_centered, y_centered, X_offset, y_offset) with X_offset_j = sum_i s_i X_ij / sum_i s_i. A dense
     X is centred (a copy); a CSC X is returned as it is, to be centred implicitly as X - 1 X_offset^T, so that
     it stays sparse. The intercept of a fit on centred data is y_offset - X_offset @ coef.
     """
@@ -147,7 +164,8 @@ def center_data(X, y, sample_weight=None):
         sample_weight = np.ones(X.shape[0])
     share = sample_weight / sample_weight.sum()
     X_offset = np.asarray(X.T @ share).ravel().astype(X.dtype)
-    y_offset = float(share @ y)
+    y_offset = share @ y
+    y_offset = float(y_offset) if np.ndim(y) == 1 else y_offset
     if not sp.issparse(X):
         X = np.asfortranarray(X - X_offset)
     return X, y - y_offset, X_offset, y_offset

@@ -64,7 +64,8 @@ def centered_design(X, X_offset=None, row_scale=None):
 
 
 def prepare_least_squares(X, y, sample_weight, fit_intercept):
-    """The weighted, centred problem the solver sees, from validated X (dense Fortran or CSC), y, weights.
+    """The weighted, centred problem the solver sees, from validated X (dense Fortran or CSC), y (n,) or (n, T),
+    weights.
 
     With normalised weights s' = s n / sum(s) and d = sqrt(s'), the data become X_c = diag(d) (X - 1 m^T) and
     y_c = d (y - y_offset), m and y_offset the weighted means (zero without intercept), so that
@@ -82,7 +83,7 @@ def prepare_least_squares(X, y, sample_weight, fit_intercept):
     row_scale = np.sqrt(sample_weight * n_samples / sample_weight.sum()).astype(X.dtype)
     if np.any(row_scale != 1):
         X = sp.csc_matrix(sp.diags(row_scale) @ X) if sp.issparse(X) else np.asfortranarray(X * row_scale[:, None])
-        y = y * row_scale
+        y = y * row_scale.reshape(-1, *([1] * (np.ndim(y) - 1)))
     implicit_offset = X_offset if sp.issparse(X) else None
     return centered_design(X, implicit_offset, row_scale), y, X_offset, y_offset
 
