@@ -156,9 +156,10 @@ def check_sorted_weights(lambdas, n_features, name="lambdas"):
 def center_data(X, y, sample_weight=None):
     """Weighted means of the columns of X and of y, and the centred data for fit_intercept.
 
-    y is (n,) or (n, T) (one offset per task). Returns (X_centered, y_centered, X_offset, y_offset) with X_offset_j = sum_i s_i X_ij / sum_i s_i. A dense
-    X is centred (a copy); a CSC X is returned as it is, to be centred implicitly as X - 1 X_offset^T, so that
-    it stays sparse. The intercept of a fit on centred data is y_offset - X_offset @ coef.
+    y is (n,) or (n, T) (one offset per task). Returns (X_centered, y_centered, X_offset, y_offset) with
+    X_offset_j = sum_i s_i X_ij / sum_i s_i. A dense X is centred (a copy); a CSC X is returned as it is, to be
+    centred implicitly as X - 1 X_offset^T, so that it stays sparse. The intercept of a fit on centred data is
+    y_offset - X_offset @ coef.
     """
     if sample_weight is None:
         sample_weight = np.ones(X.shape[0])

@@ -36,19 +36,23 @@ class _PenalizedLeastSquares(RegressorMixin, LinearModelBase):
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
         n_features = X.shape[1]
         centered, y, X_offset, y_offset = prepare_least_squares(X, y, sample_weight, self.fit_intercept)
-        l1, l2, nonconvex = self._penalty(n_features)
         warm = self.warm_start and getattr(self, "coef_", np.zeros(0)).shape == (n_features,)
-        result = solve_penalized_least_squares(
-            centered, y, l1, l2, nonconvex=nonconvex, positive=getattr(self, "positive", False),
-            coef_init=self.coef_ if warm else None, max_iter=self.max_iter, tol=self.tol)
+        result = self._solve(centered, y, self.coef_ if warm else None)
         self.coef_ = result.coef.astype(X.dtype)
         self.intercept_ = float(y_offset - X_offset @ result.coef) if self.fit_intercept else 0.0
         self.n_iter_ = result.n_iter
-        if nonconvex is None:
+        if self._penalty(n_features)[2] is None:
             self.dual_gap_ = result.stop_crit
         else:
             self.kkt_violation_ = result.stop_crit
         return self
+
+    def _solve(self, centered, y, coef_init):
+        """One call of the working-set solver with this estimator's penalty; returns its WorkingSetResult."""
+        l1, l2, nonconvex = self._penalty(centered.X_offset.shape[0])
+        return solve_penalized_least_squares(centered, y, l1, l2, nonconvex=nonconvex,
+                                             positive=getattr(self, "positive", False), coef_init=coef_init,
+                                             max_iter=self.max_iter, tol=self.tol)
 
     def predict(self, X):
         """Predicted targets X @ coef_ + intercept_."""
