@@ -1,0 +1,482 @@
+"""Compiled solvers for L0-penalized and cardinality-constrained least squares (Hazimeh & Mazumder 2020).
+
+Problem (the design is that of ``numba_kernels.cd``: dense X as its Fortran ravel with empty index arrays, or
+CSC X centred implicitly as X_c = X - d m^T, residual r_s = y_c - X w, S = d^T r_s, true residual r = r_s + d m^T w):
+
+    F(w) = 1/(2n) ||r||^2 + sum_{j : w_j != 0} (lambda0 + lambda1 |w_j| + lambda2 w_j^2)
+
+with ``kind`` L0 (lambda1 = lambda2 = 0), L0L1 (lambda2 = 0) or L0L2 (lambda1 = 0). With L_j = ||X_c_j||^2 / n and
+c_j = X_c_j^T r / n + L_j w_j (the correlation of column j with the partial residual), F along coordinate j is,
+up to a constant, phi_j(x) = (L_j + 2 lambda2)/2 x^2 - c_j x + lambda1 |x| + lambda0 1[x != 0]; its minimiser is
+the shared thresholding rule of ``numba_kernels.prox`` at z = c_j / L_j, step 1 / L_j. A point is a
+coordinate-wise (CW) minimum when no phi_j can be lowered: max_j phi_j(w_j) - min phi_j = 0.
+
+- ``cd_solve``: cyclic CD over an active set (support plus the coordinates whose move lowers F most), with the
+  exact refit of the support (least squares, or ridge with lambda2) after each active-set pass (not for L0L1), until
+  the largest single-coordinate decrease is at most tol * F: a CW minimum.
+- ``swap_search``: local combinatorial search (PSI(1), "CD + PSI"): for each i in the support, remove it, rank the
+  inactive j by the decrease of adding them alone, and accept the first swap i -> j whose refitted objective is
+  lower; CD then restarts from the swapped point. It stops when no single swap lowers F.
+- ``normalized_iht``: normalized iterative hard thresholding (Blumensath & Davies 2010) for ||w||_0 <= k.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from numba_kernels.cd import _column_axpy, _column_dot, _objective
+from numba_kernels.prox import l0l1_threshold, l0l2_threshold, soft_threshold
+
+L0, L0L1, L0L2 = 0, 1, 2
+_NO_COLUMNS = np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def coordinate_threshold(z, step, lambda0, lambda1, lambda2, kind):
+    """argmin_x 1/2 (x - z)^2 + step (lambda0 1[x != 0] + lambda1 |x| + lambda2 x^2) for the penalty ``kind``
+    (L0 is L0L2 with lambda2 = 0)."""
+    if kind == L0L1:
+        return l0l1_threshold(z, step, lambda0, lambda1)
+    return l0l2_threshold(z, step, lambda0, lambda2)
+
+
+@njit(cache=True)
+def penalty_value(w, lambda0, lambda1, lambda2):
+    """sum over w_j != 0 of lambda0 + lambda1 |w_j| + lambda2 w_j^2."""
+    total = 0.0
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            total += lambda0 + lambda1 * abs(w[j]) + lambda2 * w[j] * w[j]
+    return total
+
+
+@njit(cache=True)
+def least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, lambda1, lambda2):
+    """F(w) = 1/(2n) ||r||^2 + penalty, from r_s and S (see the module docstring)."""
+    loss = _objective(residual, weighted_sum, X_offset, w, _NO_COLUMNS, X_offset, X_offset, n_samples)
+    return loss + penalty_value(w, lambda0, lambda1, lambda2)
+
+
+@njit(cache=True)
+def _correlation(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum):
+    """X_c_j^T r / n = (X_j^T r_s - m_j S) / n."""
+    return (_column_dot(X_data, X_indices, X_indptr, n_samples, j, residual) - X_offset[j] * weighted_sum) / n_samples
+
+
+@njit(cache=True)
+def _phi(x, curvature, c, lambda0, lambda1):
+    """phi(x) = curvature/2 x^2 - c x + lambda1 |x| + lambda0 1[x != 0] (curvature = L_j + 2 lambda2)."""
+    if x == 0.0:
+        return 0.0
+    return 0.5 * curvature * x * x - c * x + lambda1 * abs(x) + lambda0
+
+
+@njit(cache=True)
+def coordinate_decreases(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz,
+                         lambda0, lambda1, lambda2, max_support):
+    """phi_j(w_j) - min_x phi_j(x) for every j: how much F drops by the best move of coordinate j alone.
+
+    A zero coordinate may not enter when the support already has ``max_support`` features (its decrease is 0).
+    All zeros means a coordinate-wise minimum.
+    """
+    n_features = w.shape[0]
+    support_size = 0
+    for j in range(n_features):
+        if w[j] != 0.0:
+            support_size += 1
+    decreases = np.zeros(n_features)
+    for j in range(n_features):
+        if lipschitz[j] == 0.0 or (w[j] == 0.0 and support_size >= max_support):
+            continue
+        curvature = lipschitz[j] + 2.0 * lambda2
+        c = _correlation(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
+        c += lipschitz[j] * w[j]
+        best = soft_threshold(c, lambda1) / curvature
+        lowest = min(0.0, _phi(best, curvature, c, lambda0, lambda1))
+        decreases[j] = max(_phi(w[j], curvature, c, lambda0, lambda1) - lowest, 0.0)
+    return decreases
+
+
+@njit(cache=True)
+def cd_epochs(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, working_set, lipschitz,
+              lambda0, lambda1, lambda2, kind, max_support, max_epochs, tol):
+    """Cyclic CD with the exact thresholding rule over ``working_set`` until an epoch lowers F by at most
+    tol * F. Updates w, r_s in place; returns (S, epochs run)."""
+    support_size = 0
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            support_size += 1
+    objective = least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, lambda1, lambda2)
+    epoch = 0
+    for epoch in range(1, max_epochs + 1):
+        for j in working_set:
+            if lipschitz[j] == 0.0 or (w[j] == 0.0 and support_size >= max_support):
+                continue
+            c = _correlation(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
+            new = coordinate_threshold(w[j] + c / lipschitz[j], 1.0 / lipschitz[j], lambda0, lambda1, lambda2, kind)
+            delta = new - w[j]
+            if delta != 0.0:
+                _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -delta, residual)
+                weighted_sum -= delta * n_samples * X_offset[j]
+                support_size += int(new != 0.0) - int(w[j] != 0.0)
+                w[j] = new
+        new_objective = least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, lambda1,
+                                                lambda2)
+        if objective - new_objective <= tol * abs(new_objective):
+            break
+        objective = new_objective
+    return weighted_sum, epoch
+
+
+@njit(cache=True)
+def centered_columns(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, columns):
+    """The dense (n, len(columns)) block of X_c = X - d m^T."""
+    block = np.zeros((n_samples, columns.shape[0]))
+    for k in range(columns.shape[0]):
+        j = columns[k]
+        unit = np.zeros(n_samples)
+        _column_axpy(X_data, X_indices, X_indptr, n_samples, j, 1.0, unit)
+        for i in range(n_samples):
+            block[i, k] = unit[i] - row_scale[i] * X_offset[j]
+    return block
+
+
+@njit(cache=True)
+def refit_support(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, support, lambda2):
+    """argmin_beta 1/(2n) ||y - X_c,S beta||^2 + lambda2 ||beta||^2 on the columns ``support``: the solution of
+    (X_S^T X_S / n + 2 lambda2 I) beta = X_S^T y / n (least squares by lstsq when that matrix is singular)."""
+    block = centered_columns(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, support)
+    gram = block.T @ block / n_samples
+    for k in range(support.shape[0]):
+        gram[k, k] += 2.0 * lambda2
+    target = block.T @ y / n_samples
+    try:
+        beta = np.linalg.solve(gram, target)
+        if np.all(np.isfinite(beta)):
+            return beta
+    except Exception:  # singular Gram matrix (collinear columns)
+        pass
+    return np.linalg.lstsq(block, y)[0]
+
+
+@njit(cache=True)
+def reset_residual(X_data, X_indices, X_indptr, n_samples, y, w, row_scale, residual):
+    """r_s = y - X w in place (non-zero columns only); returns S = d^T r_s."""
+    residual[:] = y
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -w[j], residual)
+    return row_scale @ residual
+
+
+@njit(cache=True)
+def _support_of(w):
+    return np.flatnonzero(w != 0.0).astype(np.int64)
+
+
+@njit(cache=True)
+def _refit_in_place(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, lambda2):
+    """Replace w on its support by the exact (ridge) least-squares fit; update r_s; return S."""
+    support = _support_of(w)
+    if support.shape[0] > 0:
+        beta = refit_support(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, support, lambda2)
+        for k in range(support.shape[0]):
+            w[support[k]] = beta[k]
+    return reset_residual(X_data, X_indices, X_indptr, n_samples, y, w, row_scale, residual)
+
+
+@njit(cache=True)
+def cd_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum, lipschitz,
+             lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol):
+    """Active-set CD to a coordinate-wise minimum (see the module docstring).
+
+    The starting point is first refitted on its support (L0, L0L2). Each pass: compute every coordinate's best
+    decrease; stop if the largest is at most tol * F; else run CD
+    epochs over the support plus the ``screen_size`` coordinates with the largest decreases, then refit the
+    support exactly (L0, L0L2). Returns (S, passes run, largest decrease at the end, converged).
+    """
+    largest = np.inf
+    if kind != L0L1:  # a warm start is refitted first: this never raises F
+        weighted_sum = _refit_in_place(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual,
+                                       lambda2)
+    for iteration in range(1, max_iter + 1):
+        decreases = coordinate_decreases(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual,
+                                         weighted_sum, lipschitz, lambda0, lambda1, lambda2, max_support)
+        largest = decreases.max() if decreases.shape[0] > 0 else 0.0
+        objective = least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, lambda1,
+                                            lambda2)
+        if largest <= tol * max(objective, 1e-300):
+            return weighted_sum, iteration, largest, True
+        order = np.argsort(-decreases)
+        chosen = np.zeros(w.shape[0], dtype=np.bool_)
+        for k in range(min(screen_size, w.shape[0])):
+            if decreases[order[k]] > 0.0:
+                chosen[order[k]] = True
+        for j in range(w.shape[0]):
+            if w[j] != 0.0:
+                chosen[j] = True
+        working_set = np.flatnonzero(chosen).astype(np.int64)
+        weighted_sum, _ = cd_epochs(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum,
+                                    working_set, lipschitz, lambda0, lambda1, lambda2, kind, max_support,
+                                    max_epochs, tol)
+        if kind != L0L1:
+            weighted_sum = _refit_in_place(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w,
+                                           residual, lambda2)
+    return weighted_sum, max_iter, largest, False
+
+
+@njit(cache=True)
+def _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz, lambda1,
+                 lambda2):
+    """For every zero coordinate j, (|c_j| - lambda1)_+^2 / (2 (L_j + 2 lambda2)), the drop of the loss and its
+    lambda1, lambda2 terms when j enters alone at its best value (-1 on the support and for empty columns)."""
+    gains = np.full(w.shape[0], -1.0)
+    for j in range(w.shape[0]):
+        if w[j] == 0.0 and lipschitz[j] > 0.0:
+            excess = max(abs(_correlation(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset,
+                                          weighted_sum)) - lambda1, 0.0)
+            gains[j] = excess * excess / (2.0 * (lipschitz[j] + 2.0 * lambda2))
+    return gains
+
+
+@njit(cache=True)
+def _exchange_sets(order, n_pairs, max_exchange):
+    """Index sets of at most ``max_exchange`` (1 or 2) entries of range(len(order)), as rows (a, b) with -1 for
+    "none": the empty set first, every single, then (max_exchange 2) the pairs among the first ``n_pairs``
+    entries of ``order``."""
+    rows = [(-1, -1)]
+    for a in range(order.shape[0]):
+        rows.append((a, -1))
+    if max_exchange >= 2:
+        paired = order[:n_pairs]
+        for a in range(paired.shape[0]):
+            for b in range(a + 1, paired.shape[0]):
+                rows.append((min(paired[a], paired[b]), max(paired[a], paired[b])))
+    out = np.empty((len(rows), 2), dtype=np.int64)
+    for k in range(len(rows)):
+        out[k, 0], out[k, 1] = rows[k]
+    return out
+
+
+@njit(cache=True)
+def _candidate_pool(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz, lambda1,
+                    lambda2, support, n_candidates):
+    """The ``n_candidates`` inactive features with the largest entry gain, at w or once one feature of the
+    support is removed (the best of these |S| + 1 gains ranks them)."""
+    score = _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz,
+                         lambda1, lambda2)
+    for i in support:
+        trial_residual = residual.copy()
+        _column_axpy(X_data, X_indices, X_indptr, n_samples, i, w[i], trial_residual)
+        trial_sum = weighted_sum + w[i] * n_samples * X_offset[i]
+        removed = w[i]
+        w[i] = 0.0
+        score = np.maximum(score, _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, trial_residual,
+                                               trial_sum, lipschitz, lambda1, lambda2))
+        w[i] = removed
+    for i in support:
+        score[i] = -1.0
+    ranked = np.argsort(-score)
+    count = 0
+    while count < min(n_candidates, ranked.shape[0]) and score[ranked[count]] > 0.0:
+        count += 1
+    return ranked[:count].astype(np.int64)
+
+
+@njit(cache=True)
+def _best_exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum,
+                   lipschitz, lambda0, lambda2, max_support, n_candidates, max_exchange):
+    """Best local move with an exact refit (L0, L0L2): drop a set R of the support and add a set A of the
+    candidate pool, |R|, |A| <= max_exchange (pairs removed only among the ``n_candidates`` features of the
+    support that cost least to drop), to minimise F refitted on the new support T. On the pool's Gram
+    matrix G = X_P^T X_P / n + 2 lambda2 I and c = X_P^T y / n, min_beta F on T is
+    ||y||^2/(2n) - c_T^T G_TT^{-1} c_T / 2 + lambda0 |T|. The move is made if it lowers F by more than 1e-10 F.
+    Returns (S, whether a move was made)."""
+    objective = least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, 0.0, lambda2)
+    support = _support_of(w)
+    candidates = _candidate_pool(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum,
+                                 lipschitz, 0.0, lambda2, support, n_candidates)
+    pool = np.concatenate((support, candidates))
+    block = centered_columns(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, pool)
+    gram = block.T @ block / n_samples + 2.0 * lambda2 * np.eye(pool.shape[0])
+    target = block.T @ y / n_samples
+    baseline = 0.5 * (y @ y) / n_samples
+    best_value = objective - 1e-10 * max(abs(objective), 1e-300)
+    best_set = np.zeros(0, dtype=np.int64)
+    best_beta = np.zeros(0)
+    size = support.shape[0]
+    # pairs to remove: among the n_candidates features of the support whose removal alone costs least in the
+    # loss, (L_j + 2 lambda2) w_j^2 / 2 (the "backward sacrifice" of abess, Zhu et al. 2020)
+    sacrifices = (lipschitz[support] + 2.0 * lambda2) * w[support] ** 2
+    removals = _exchange_sets(np.argsort(sacrifices), n_candidates, max_exchange)
+    additions = _exchange_sets(np.arange(candidates.shape[0]), n_candidates, max_exchange)
+    keep = np.empty(pool.shape[0], dtype=np.bool_)
+    for r in range(removals.shape[0]):
+        for a in range(additions.shape[0]):
+            if r == 0 and a == 0:
+                continue
+            keep[:size] = True
+            keep[size:] = False
+            count = size
+            for k in range(2):
+                if removals[r, k] >= 0:
+                    keep[removals[r, k]] = False
+                    count -= 1
+                if additions[a, k] >= 0:
+                    keep[size + additions[a, k]] = True
+                    count += 1
+            if count > max_support:
+                continue
+            members = np.flatnonzero(keep)
+            sub_target = target[members]
+            try:
+                beta = np.linalg.solve(gram[members][:, members], sub_target)
+            except Exception:  # singular: collinear columns
+                continue
+            value = baseline - 0.5 * (sub_target @ beta) + lambda0 * count
+            if np.isfinite(value) and value < best_value:
+                best_value, best_set, best_beta = value, pool[members], beta
+    if best_set.shape[0] == 0 and best_value >= objective - 1e-10 * max(abs(objective), 1e-300):
+        return weighted_sum, False
+    w[:] = 0.0
+    for k in range(best_set.shape[0]):
+        w[best_set[k]] = best_beta[k]
+    return reset_residual(X_data, X_indices, X_indptr, n_samples, y, w, row_scale, residual), True
+
+
+@njit(cache=True)
+def _best_l0l1_swap(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz,
+                    lambda0, lambda1, n_candidates):
+    """L0L1 swaps without refit (Hazimeh & Mazumder 2020): for each i of the support (smallest |w_i| first),
+    remove it and give the ``n_candidates`` inactive j with the largest entry gains their 1-D optimal value; the
+    first swap that lowers F by more than 1e-10 F is made. Returns (S, whether a swap was made)."""
+    objective = least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, lambda1, 0.0)
+    margin = 1e-10 * max(abs(objective), 1e-300)
+    support = _support_of(w)
+    for position in np.argsort(np.abs(w[support])):
+        i = support[position]
+        removed = w[i]
+        trial_residual = residual.copy()
+        _column_axpy(X_data, X_indices, X_indptr, n_samples, i, removed, trial_residual)
+        trial_sum = weighted_sum + removed * n_samples * X_offset[i]
+        w[i] = 0.0
+        gains = _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, trial_residual, trial_sum,
+                             lipschitz, lambda1, 0.0)
+        gains[i] = -1.0
+        ranked = np.argsort(-gains)
+        for k in range(min(n_candidates, ranked.shape[0])):
+            j = ranked[k]
+            if gains[j] <= 0.0:
+                break
+            c = _correlation(X_data, X_indices, X_indptr, n_samples, j, trial_residual, X_offset, trial_sum)
+            w[j] = soft_threshold(c, lambda1) / lipschitz[j]
+            new_residual = trial_residual.copy()
+            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -w[j], new_residual)
+            new_sum = trial_sum - w[j] * n_samples * X_offset[j]
+            value = least_squares_objective(new_residual, new_sum, X_offset, w, n_samples, lambda0, lambda1, 0.0)
+            if value < objective - margin:
+                residual[:] = new_residual
+                return new_sum, True
+            w[j] = 0.0
+        w[i] = removed
+    return weighted_sum, False
+
+
+@njit(cache=True)
+def swap_search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum,
+                lipschitz, lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol,
+                max_swaps, n_candidates, max_exchange):
+    """CD + PSI: ``cd_solve``, then local moves (``_best_exchange``; ``_best_l0l1_swap`` for L0L1), each
+    followed by ``cd_solve``, until none lowers F or ``max_swaps`` were made. Returns (S, swaps made, CD passes in all, largest decrease, converged)."""
+    weighted_sum, passes, largest, converged = cd_solve(
+        X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum, lipschitz,
+        lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol)
+    swaps = 0
+    while swaps < max_swaps:
+        if kind == L0L1:
+            weighted_sum, swapped = _best_l0l1_swap(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual,
+                                                    weighted_sum, lipschitz, lambda0, lambda1, n_candidates)
+        else:
+            weighted_sum, swapped = _best_exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y,
+                                                   w, residual, weighted_sum, lipschitz, lambda0, lambda2,
+                                                   max_support, n_candidates, max_exchange)
+        if not swapped:
+            break
+        swaps += 1
+        weighted_sum, more, largest, converged = cd_solve(
+            X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum, lipschitz,
+            lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol)
+        passes += more
+    return weighted_sum, swaps, passes, largest, converged
+
+
+@njit(cache=True)
+def _keep_largest(v, k):
+    """H_k(v): v with all but its k largest |entries| set to 0 (ties: lower index first)."""
+    out = np.zeros_like(v)
+    order = np.argsort(-np.abs(v), kind="mergesort")
+    for position in range(min(k, v.shape[0])):
+        out[order[position]] = v[order[position]]
+    return out
+
+
+@njit(cache=True)
+def _correlations(X_data, X_indices, X_indptr, n_samples, X_offset, residual, weighted_sum, n_features):
+    """X_c^T r / n for every column."""
+    out = np.empty(n_features)
+    for j in range(n_features):
+        out[j] = _correlation(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
+    return out
+
+
+@njit(cache=True)
+def _image_norm_sq(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, v):
+    """||X_c v||^2 / n."""
+    image = np.zeros(n_samples)
+    offset_dot = 0.0
+    for j in range(v.shape[0]):
+        if v[j] != 0.0:
+            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, v[j], image)
+            offset_dot += X_offset[j] * v[j]
+    image -= row_scale * offset_dot
+    return image @ image / n_samples
+
+
+@njit(cache=True)
+def normalized_iht(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum,
+                   n_nonzero, max_iter, tol):
+    """Normalized IHT for min 1/(2n) ||y - X_c w||^2 s.t. ||w||_0 <= k (Blumensath & Davies 2010):
+
+    g = X_c^T r / n, Gamma = supp(w) (the k largest |g| at w = 0), mu = ||g_Gamma||^2 / (||X_c g_Gamma||^2 / n),
+    w+ = H_k(w + mu g); if the support changes and mu > omega = (1 - c) ||w+ - w||^2 / (||X_c (w+ - w)||^2 / n),
+    mu is divided by kappa (1 - c) and the step redone (c = 0.01, kappa = 2). Stops when the support is stable
+    and ||w+ - w|| <= tol ||w+||. Returns (S, iterations run).
+    """
+    n_features = w.shape[0]
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        gradient = _correlations(X_data, X_indices, X_indptr, n_samples, X_offset, residual, weighted_sum,
+                                 n_features)
+        support = w != 0.0
+        if not support.any():
+            support = _keep_largest(gradient, n_nonzero) != 0.0
+        restricted = np.where(support, gradient, 0.0)
+        curvature = _image_norm_sq(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, restricted)
+        if curvature == 0.0:
+            break
+        mu = (restricted @ restricted) / curvature
+        while True:
+            new = _keep_largest(w + mu * gradient, n_nonzero)
+            step = new - w
+            if np.array_equal(new != 0.0, w != 0.0):
+                break
+            step_curvature = _image_norm_sq(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, step)
+            if step_curvature == 0.0 or mu <= 0.99 * (step @ step) / step_curvature:
+                break
+            mu /= 2.0 * 0.99
+        same_support = np.array_equal(new != 0.0, w != 0.0)
+        w[:] = new
+        weighted_sum = reset_residual(X_data, X_indices, X_indptr, n_samples, y, w, row_scale, residual)
+        if same_support and math.sqrt(step @ step) <= tol * math.sqrt(new @ new):
+            break
+    return weighted_sum, iteration

@@ -1,0 +1,209 @@
+"""L0Regression, SubsetRegression and their paths: brute-force global optima over all supports (p <= 12),
+coordinate-wise optimality checked directly, dense = CSC, scikit-learn compatibility."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import check_estimator
+
+from sparseopt.l0 import L0Regression, SubsetRegression, l0_path, subset_path
+
+N_INSTANCES = 100
+
+
+def correlated_instance(seed, n=30, p=12, rho=0.7, n_true=4):
+    """Centred Gaussian design with Toeplitz correlation rho^|j-k| and a 4-sparse signal plus unit noise."""
+    rng = np.random.default_rng(seed)
+    cov = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.multivariate_normal(np.zeros(p), cov, size=n)
+    coef = np.zeros(p)
+    coef[rng.choice(p, n_true, replace=False)] = rng.choice([-1, 1], n_true) * rng.uniform(0.5, 2, n_true)
+    y = X @ coef + rng.standard_normal(n)
+    return np.asfortranarray(X - X.mean(0)), y - y.mean()
+
+
+def brute_force(X, y, lambda0=0.0, lambda2=0.0, sizes=None):
+    """min over every support S (of the given sizes) of 1/(2n) ||y - X_S b||^2 + lambda2 ||b||^2 + lambda0 |S|,
+    each support solved exactly: the value is ||y||^2/(2n) - c_S^T (G_SS + 2 lambda2 I)^{-1} c_S / 2."""
+    n, p = X.shape
+    gram, target, baseline = X.T @ X / n, X.T @ y / n, 0.5 * y @ y / n
+    best = baseline if sizes is None or 0 in sizes else np.inf
+    for size in (range(1, p + 1) if sizes is None else [s for s in sizes if s > 0]):
+        supports = np.array(list(itertools.combinations(range(p), size)))
+        blocks = gram[supports[:, :, None], supports[:, None, :]] + 2 * lambda2 * np.eye(size)
+        targets = target[supports]
+        beta = np.linalg.solve(blocks, targets[..., None])[..., 0]
+        values = baseline - 0.5 * np.einsum("ij,ij->i", targets, beta) + lambda0 * size
+        best = min(best, values.min())
+    return best
+
+
+def l0_objective(X, y, coef, lambda0=0.0, lambda1=0.0, lambda2=0.0, intercept=0.0):
+    residual = y - X @ coef - intercept
+    nonzero = coef != 0
+    return (0.5 * residual @ residual / len(y) + lambda0 * nonzero.sum() + lambda1 * np.abs(coef).sum()
+            + lambda2 * coef @ coef)
+
+
+@pytest.mark.parametrize("penalty, lambda2", [("L0", 0.0), ("L0L2", 0.05)])
+def test_cd_with_swaps_reaches_the_global_optimum(penalty, lambda2):
+    hits = 0
+    for seed in range(N_INSTANCES):
+        X, y = correlated_instance(seed)
+        model = L0Regression(0.05, penalty=penalty, lambda2=lambda2, fit_intercept=False).fit(X, y)
+        ours = l0_objective(X, y, model.coef_, 0.05, lambda2=lambda2)
+        optimum = brute_force(X, y, 0.05, lambda2)
+        assert ours >= optimum - 1e-12
+        hits += ours <= optimum + 1e-9 * abs(optimum)
+    print(f"{penalty}: CD + swaps reached the brute-force optimum in {hits}/{N_INSTANCES} instances")
+    assert hits >= 0.95 * N_INSTANCES
+
+
+def coordinate_wise_violation(X, y, coef, lambda0, lambda1=0.0, lambda2=0.0):
+    """Largest drop of the objective over single-coordinate moves, each coordinate minimised exactly by hand:
+    phi(x) = (L + 2 lambda2)/2 x^2 - c x + lambda1 |x| + lambda0 1[x != 0], c = X_j^T r_j / n, compared at
+    0, at the unconstrained minimiser and at the current value."""
+    n = len(y)
+    worst = 0.0
+    for j in range(X.shape[1]):
+        partial = y - X @ coef + X[:, j] * coef[j]
+        curvature, c = X[:, j] @ X[:, j] / n + 2 * lambda2, X[:, j] @ partial / n
+        def phi(x):
+            return 0.0 if x == 0 else 0.5 * curvature * x * x - c * x + lambda1 * abs(x) + lambda0
+        best = np.sign(c) * max(abs(c) - lambda1, 0.0) / curvature
+        worst = max(worst, phi(coef[j]) - min(phi(0.0), phi(best)))
+    return worst
+
+
+@pytest.mark.parametrize("penalty, strengths", [("L0", {}), ("L0L2", {"lambda2": 0.1}), ("L0L1", {"lambda1": 0.05})])
+def test_cd_alone_reaches_a_coordinatewise_minimum(penalty, strengths):
+    for seed in range(5):
+        X, y = correlated_instance(seed, n=60, p=40)
+        model = L0Regression(0.02, penalty=penalty, algorithm="CD", fit_intercept=False, tol=1e-10,
+                             **strengths).fit(X, y)
+        assert np.count_nonzero(model.coef_) > 0
+        assert coordinate_wise_violation(X, y, model.coef_, 0.02, **strengths) <= 1e-9
+
+
+def test_swaps_never_do_worse_than_cd():
+    for seed in range(10):
+        X, y = correlated_instance(seed, n=60, p=40)
+        cd = L0Regression(0.02, algorithm="CD", fit_intercept=False).fit(X, y)
+        swaps = L0Regression(0.02, algorithm="CDPSI", fit_intercept=False).fit(X, y)
+        assert l0_objective(X, y, swaps.coef_, 0.02) <= l0_objective(X, y, cd.coef_, 0.02) + 1e-12
+
+
+def test_subset_has_k_nonzeros_and_matches_brute_force():
+    hits = 0
+    for seed in range(N_INSTANCES):
+        X, y = correlated_instance(seed)
+        k = 2 + seed % 4
+        model = SubsetRegression(k, fit_intercept=False).fit(X, y)
+        assert np.count_nonzero(model.coef_) == k
+        ours = l0_objective(X, y, model.coef_)
+        optimum = brute_force(X, y, sizes=[k])
+        hits += ours <= optimum + 1e-9 * optimum
+    print(f"SubsetRegression reached the brute-force optimum in {hits}/{N_INSTANCES} instances")
+    assert hits >= 0.95 * N_INSTANCES
+
+
+def test_support_recovery_and_intercept():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 100))
+    coef = np.zeros(100)
+    coef[[3, 17, 50, 91]] = [2.0, -1.5, 1.0, 3.0]
+    y = X @ coef + 0.3 * rng.standard_normal(200) + 5.0
+    model = L0Regression(0.01).fit(X, y)
+    np.testing.assert_array_equal(np.flatnonzero(model.coef_), [3, 17, 50, 91])
+    np.testing.assert_allclose(model.coef_[[3, 17, 50, 91]], coef[[3, 17, 50, 91]], atol=0.1)
+    assert model.intercept_ == pytest.approx(5.0, abs=0.1)
+    subset = SubsetRegression(4).fit(X, y)
+    np.testing.assert_allclose(subset.coef_, model.coef_, atol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", [L0Regression(0.02, penalty="L0L2", lambda2=0.01), SubsetRegression(5)])
+def test_dense_and_csc_agree_with_weights(estimator):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((80, 30)) * (rng.random((80, 30)) < 0.5)
+    y = X[:, :5] @ np.arange(1.0, 6.0) + rng.standard_normal(80) + 2.0
+    weights = rng.uniform(0.5, 2.0, 80)
+    dense = estimator.fit(X, y, sample_weight=weights)
+    dense_coef, dense_intercept = dense.coef_.copy(), dense.intercept_
+    sparse = estimator.fit(sp.csc_matrix(X), y, sample_weight=weights)
+    np.testing.assert_allclose(sparse.coef_, dense_coef, atol=1e-10)
+    assert sparse.intercept_ == pytest.approx(dense_intercept, abs=1e-10)
+    # the weighted fit is the unweighted fit of the data repeated by integer weights
+    repeats = rng.integers(1, 4, 80)
+    weighted = estimator.fit(X, y, sample_weight=repeats).coef_.copy()
+    repeated = estimator.fit(np.repeat(X, repeats, axis=0), np.repeat(y, repeats)).coef_
+    np.testing.assert_allclose(weighted, repeated, atol=1e-10)
+
+
+def test_max_support_size_caps_the_support():
+    X, y = correlated_instance(0, n=60, p=40)
+    model = L0Regression(1e-4, max_support_size=3, fit_intercept=False).fit(X, y)
+    assert np.count_nonzero(model.coef_) == 3
+
+
+def test_l0_path_warm_starts_and_grows():
+    X, y = correlated_instance(1, n=60, p=40)
+    path = l0_path(X, y, penalty="L0L2", n_gamma=3, max_support_size=10, fit_intercept=False)
+    assert len(path.lambda0s) == 3 and np.allclose(path.gammas[0] / path.gammas[-1], 1e5)
+    for lambda0s, coefs in zip(path.lambda0s, path.coefs):
+        assert np.all(np.diff(lambda0s) < 0)
+        sizes = np.count_nonzero(coefs, axis=0)
+        assert sizes[0] == 0 and sizes[-1] >= 10 or len(lambda0s) == 100
+    # each point is a fit at its lambda0 (rerun from scratch, CD + swaps reach the same objective or lower)
+    lambda2 = path.gammas[1]
+    for lambda0, coef in zip(path.lambda0s[1][1:6], path.coefs[1].T[1:6]):
+        fresh = L0Regression(lambda0, penalty="L0L2", lambda2=lambda2, fit_intercept=False).fit(X, y).coef_
+        assert l0_objective(X, y, coef, lambda0, lambda2=lambda2) <= (
+            l0_objective(X, y, fresh, lambda0, lambda2=lambda2) * (1 + 1e-3))
+
+
+def test_subset_path_sizes_and_brute_force():
+    X, y = correlated_instance(2)
+    coefs, intercepts = subset_path(X, y, range(1, 7), fit_intercept=False)
+    np.testing.assert_array_equal(np.count_nonzero(coefs, axis=0), np.arange(1, 7))
+    for k in range(1, 7):
+        assert l0_objective(X, y, coefs[:, k - 1]) == pytest.approx(brute_force(X, y, sizes=[k]), rel=1e-9)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"penalty": "L0", "lambda2": 0.1}, "lambda2=0.1 is only used with penalty='L0L2'"),
+    ({"penalty": "L0L2", "lambda1": 0.1}, "lambda1=0.1 is only used with penalty='L0L1'"),
+    ({"penalty": "L1"}, "penalty"),
+    ({"lambda0": -1.0}, "lambda0"),
+    ({"algorithm": "MIO"}, "algorithm"),
+])
+def test_bad_parameters(params, message):
+    X, y = correlated_instance(0)
+    with pytest.raises(ValueError, match=message):
+        L0Regression(**params).fit(X, y)
+
+
+def test_bad_input():
+    X, y = correlated_instance(0)
+    with pytest.raises(ValueError, match="NaN"):
+        L0Regression().fit(np.where(X > 2, np.nan, X), y)
+    with pytest.raises(ValueError, match="y must have length"):
+        SubsetRegression(2).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="n_nonzeros"):
+        subset_path(X, y, [3, 2])
+
+
+def test_max_iter_warns():
+    X, y = correlated_instance(0, n=60, p=40)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        L0Regression(1e-3, max_iter=1, algorithm="CD").fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", [L0Regression(0.01), L0Regression(0.01, penalty="L0L1", lambda1=0.01),
+                                       SubsetRegression(2)])
+def test_check_estimator(estimator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check_estimator(estimator)
