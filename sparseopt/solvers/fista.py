@@ -39,7 +39,7 @@ def optimality_violation(X, y, datafit, penalty, coef, linear_predictor, fit_int
 
 
 def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-8, coef_init=None,
-          intercept_init=0.0, check_every=10):
+          intercept_init=0.0, check_every=10, stop_criterion=None):
     """Minimise F(Xw + b) + P(w) by accelerated proximal gradient with backtracking.
 
     Parameters
@@ -51,6 +51,8 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
     max_iter : int >= 1, proximal gradient steps at most.
     tol : float >= 0, stop once the optimality violation is at most tol (checked every ``check_every`` steps).
     coef_init, intercept_init : warm start.
+    stop_criterion : callable (coef, intercept, linear_predictor) -> float, optional; replaces the optimality
+        violation as the quantity compared with tol (e.g. a relative duality gap).
 
     Returns
     -------
@@ -98,7 +100,8 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
             point, point_intercept, point_predictor = new_coef, new_intercept, new_predictor
         coef, intercept, linear_predictor = new_coef, new_intercept, new_predictor
         if n_iter % check_every == 0 or n_iter == max_iter:
-            violation = optimality_violation(X, y, datafit, penalty, coef, linear_predictor, fit_intercept)
+            violation = (optimality_violation(X, y, datafit, penalty, coef, linear_predictor, fit_intercept)
+                         if stop_criterion is None else stop_criterion(coef, intercept, linear_predictor))
             if violation <= tol:
                 return SolverResult(coef, intercept, n_iter, violation, True)
     from sklearn.exceptions import ConvergenceWarning

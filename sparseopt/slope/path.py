@@ -1,0 +1,210 @@
+"""Regularization paths of the SLOPE family with strong screening: the shared driver ``fit_path``.
+
+For a decreasing grid alpha_1 > ... > alpha_K, each point minimises F(Xw + b) + P_alpha(w) warm-started from the
+previous one. The default grid is geometric from alpha_max, the smallest alpha whose solution is 0, down to
+eps alpha_max, so the first point is exactly zero. With u0 = dF/dz at the null model (w = 0, b the best
+intercept) and grad0 = X^T u0, alpha_max is the dual norm of P at grad0:
+
+- SLOPE: J*_v(grad0) = max_k sum_{i<=k} |grad0|_(i) / sum_{i<=k} v_i;
+- Group SLOPE: J*_lambda(||grad0_g|| / c_g);
+- Sparse-group SLOPE, which has no closed form: a bracket [lower, upper] narrowed until its relative width is
+  ALPHA_MAX_RTOL. The zero solution is optimal iff 0 = prox_{alpha P}(-grad0) (the first-order condition at 0
+  does not involve X); that prox problem is solved at the geometric middle of the bracket, and its primal point
+  w gives lower = -<grad0, w> / P_1(w), its dual split -grad0 = t + C s gives upper = max(J*_v(t) / eta,
+  J*_lambda(||s_g||) / (1 - eta)), both certified. Start: [||grad0||^2 / P_1(grad0), min(J*_v(grad0) / eta,
+  J*_lambda(||grad0_g|| / c_g) / (1 - eta))].
+
+With ``screen=True`` each point is fitted on the features kept by ``screening.screened_features``; after each
+fit the KKT conditions are checked on all features (``screening.kkt_flags``; for Sparse-group SLOPE also the
+duality gap of the whole problem with an extended dual point), violators are added and the fit repeated.
+"""
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from sparseopt import design
+from sparseopt.datafits import Quadratic
+from sparseopt.slope import screening
+from sparseopt.slope.penalty import null_intercept, sorted_dual_norm
+from sparseopt.slope.solvers import SlopeResult, relative_gap, solve_fista, solve_hybrid, solve_splitting
+
+SOLVERS = ("auto", "hybrid", "fista", "splitting")
+ALPHA_MAX_RTOL = 1e-6  # relative width of the final alpha_max bracket (Sparse-group SLOPE)
+ALPHA_MAX_ITER = 5_000  # splitting iterations at most on the prox problems of that bracket (the upper end stays certified)
+
+RECORD_NAMES = ("n_screened_features", "n_screened_groups", "n_fitted_features", "n_active_features",
+                "n_active_groups", "n_kkt_violations", "n_kkt_violation_groups", "n_refits")
+
+
+class PathResult(NamedTuple):
+    """alphas (K,), coefs (p, K), intercepts (K,), n_iters (K,), stop_crits (K,) (relative duality gaps), and
+    screening: a dict of per-point integer arrays (see ``RECORD_NAMES``): features and groups kept by the screening
+    rule, features in the last fit, active features and groups, KKT violations (features and groups added after a
+    fit), and the number of refits."""
+
+    alphas: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    n_iters: np.ndarray
+    stop_crits: np.ndarray
+    screening: dict
+
+
+def solve(X, y, datafit, penalty, alpha, *, solver="auto", **options):
+    """One fit with the chosen solver (``auto``: hybrid for SLOPE least squares, FISTA for SLOPE and Group SLOPE,
+    the PD3O splitting for Sparse-group SLOPE)."""
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}")
+    if solver == "auto":
+        solver = ("hybrid" if penalty.eta == 1 and isinstance(datafit, Quadratic)
+                  else "fista" if penalty.eta in (0, 1) else "splitting")
+    if solver != "splitting":
+        options.pop("group_dual_init", None)
+    function = {"hybrid": solve_hybrid, "fista": solve_fista, "splitting": solve_splitting}[solver]
+    return function(X, y, datafit, penalty, alpha, **options)
+
+
+def null_gradient(X, y, datafit, fit_intercept):
+    """(grad0 = X^T u0, b0): the gradient at w = 0 with the best intercept b0 (0 without intercept)."""
+    intercept = null_intercept(datafit, y) if fit_intercept else 0.0
+    raw_gradient = datafit.raw_gradient(y, np.full(y.size, intercept))
+    return design.xt_dot(X, raw_gradient).astype(float), intercept
+
+
+def _alpha_max_bounds(penalty, alpha, grad, start, max_iter):
+    """Certified bounds on alpha_max = P*(grad) from the prox problem min_w <grad, w> + 1/2 ||w||^2 + alpha P(w),
+    solved by the splitting (warm-started from ``start``, a previous result or None) as 1/(2p) ||y - w||^2 +
+    alpha P(w) with y = -p grad: any w != 0 gives the lower bound -<grad, w> / P_1(w); any split -grad = t + C s
+    gives the upper bound max(J*_v(t) / eta, J*_lambda(||s_g||) / (1 - eta)). Returns (lower, upper, result)."""
+    p = grad.size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = solve_splitting(sp.identity(p, format="csc"), -p * grad, Quadratic(), penalty, alpha,
+                                 fit_intercept=False, tol=1e-14, max_iter=max_iter, check_every=50,
+                                 coef_init=None if start is None else start.coef,
+                                 group_dual_init=None if start is None else start.group_dual)
+    lower = -(grad @ result.coef) / penalty.value(result.coef, 1.0) if np.any(result.coef) else 0.0
+    t, s = -grad - penalty.feature_weights() * result.group_dual, result.group_dual
+    upper = max(sorted_dual_norm(t, penalty.variable_lambdas) / penalty.eta,
+                sorted_dual_norm(penalty.group_values(s), penalty.group_lambdas) / (1 - penalty.eta))
+    return lower, upper, result
+
+
+def alpha_max(penalty, grad):
+    """Smallest alpha with solution 0 (see the module docstring); for Sparse-group SLOPE, the upper end of a
+    certified bracket, narrowed by prox problems at its geometric middle to a relative width ALPHA_MAX_RTOL
+    (or until ALPHA_MAX_ITER splitting iterations are spent; a prox problem that moves neither end is continued
+    with twice the iterations)."""
+    variable_bound = sorted_dual_norm(grad, penalty.variable_lambdas)
+    group_bound = sorted_dual_norm(penalty.group_values(grad) / penalty.group_weights, penalty.group_lambdas)
+    if penalty.eta == 1 or penalty.eta == 0:
+        return variable_bound if penalty.eta == 1 else group_bound
+    if not np.any(grad):
+        return 0.0
+    upper = min(variable_bound / penalty.eta, group_bound / (1 - penalty.eta))
+    lower = float(grad @ grad) / penalty.value(grad, 1.0)
+    start, budget, spent = None, 200, 0
+    while upper > lower * (1 + ALPHA_MAX_RTOL) and spent < ALPHA_MAX_ITER:
+        middle = np.sqrt(lower * upper)
+        new_lower, new_upper, result = _alpha_max_bounds(penalty, middle, grad, start, budget)
+        spent += result.n_iter
+        if new_lower < middle and new_upper > middle:  # not decided yet: continue this prox problem longer
+            start, budget = result, 2 * budget
+        else:
+            start, budget = None, 200
+        lower, upper = max(lower, new_lower), min(upper, new_upper)
+    return upper
+
+
+def alpha_grid(alpha_maximum, n_alphas, eps):
+    """n_alphas values from alpha_max down to eps alpha_max, geometrically."""
+    if alpha_maximum == 0:
+        alpha_maximum = np.finfo(float).resolution
+    return np.geomspace(alpha_maximum, alpha_maximum * eps, n_alphas)
+
+
+def _count_groups(penalty, mask):
+    return np.unique(penalty.feature_group[mask]).size
+
+
+def _kkt_violators(X, y, datafit, penalty, alpha, coef, intercept, grad, kept, result, fit_intercept, tol):
+    """Features outside ``kept`` that break the KKT conditions of the whole problem at coef."""
+    violators = screening.kkt_flags(penalty, alpha, coef, grad) & ~kept
+    if violators.any() or penalty.eta in (0, 1):
+        return violators
+    features = np.flatnonzero(kept)
+    group_dual = screening.extended_group_dual(penalty, alpha, grad, result.group_dual, features)
+    predictor = design.x_dot(X, coef) + intercept
+    full_gap = relative_gap(X, y, datafit, penalty, alpha, coef, intercept, predictor, fit_intercept, group_dual,
+                            grad)[0]
+    if full_gap <= max(tol, 1.01 * result.stop_crit):
+        return violators
+    outside = np.flatnonzero(~kept)  # the gap is not certified: add the group of the largest outside gradient
+    worst_group = penalty.feature_group[outside[np.argmax(np.abs(grad[outside]))]]
+    return (penalty.feature_group == worst_group) & ~kept
+
+
+def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_intercept=True, screen=True,
+             solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
+    """Solve along ``alphas`` (decreasing; default: the geometric grid from alpha_max) with warm starts and,
+    with ``screen``, the strong rules and KKT checks. X, y validated; returns a PathResult."""
+    n_features = X.shape[1]
+    grad, null_b = null_gradient(X, y, datafit, fit_intercept)
+    largest = alpha_max(penalty, grad)
+    alphas = alpha_grid(largest, n_alphas, eps) if alphas is None else np.asarray(alphas, dtype=float)
+    n_points = alphas.size
+    coefs, intercepts = np.zeros((n_features, n_points)), np.zeros(n_points)
+    n_iters, stop_crits = np.zeros(n_points, dtype=int), np.zeros(n_points)
+    records = {name: np.zeros(n_points, dtype=int) for name in RECORD_NAMES}
+    coef, intercept, group_dual = np.zeros(n_features), null_b, np.zeros(n_features)
+    previous_alpha = max(largest, alphas[0])
+    for k, alpha in enumerate(alphas):
+        if alpha >= largest:  # the zero solution, known exactly
+            coef, intercept = np.zeros(n_features), null_b
+            grad = null_gradient(X, y, datafit, fit_intercept)[0]
+            intercepts[k] = intercept
+            continue
+        kept = (screening.screened_features(penalty, grad, previous_alpha, alpha, coef != 0) if screen
+                else np.ones(n_features, dtype=bool))
+        records["n_screened_features"][k] = kept.sum()
+        records["n_screened_groups"][k] = _count_groups(penalty, kept)
+        while True:
+            features = np.flatnonzero(kept)
+            whole = features.size == n_features
+            sub_X = X if whole else X[:, features]
+            if features.size == 0:  # nothing kept: w = 0 with the best intercept, then the KKT check
+                result = SlopeResult(np.zeros(0), null_b, 0, 0.0, True, np.zeros(0))
+            else:
+                result = solve(sub_X, y, datafit, penalty if whole else penalty.restrict(features), alpha,
+                               solver=solver, fit_intercept=fit_intercept, coef_init=coef[features],
+                               intercept_init=intercept, group_dual_init=group_dual[features], tol=tol,
+                               max_iter=max_iter)
+            coef = np.zeros(n_features)
+            coef[features], intercept = result.coef, result.intercept
+            if result.group_dual is not None:
+                group_dual[features] = result.group_dual
+            raw_gradient = datafit.raw_gradient(y, design.x_dot(X, coef) + intercept)
+            grad = design.xt_dot(X, raw_gradient).astype(float)
+            n_iters[k] += result.n_iter
+            if whole:
+                break
+            violators = _kkt_violators(X, y, datafit, penalty, alpha, coef, intercept, grad, kept, result,
+                                       fit_intercept, tol)
+            if not violators.any():
+                break
+            records["n_kkt_violations"][k] += violators.sum()
+            records["n_kkt_violation_groups"][k] += _count_groups(penalty, violators)
+            records["n_refits"][k] += 1
+            kept |= violators
+        records["n_fitted_features"][k] = kept.sum()
+        records["n_active_features"][k] = np.count_nonzero(coef)
+        records["n_active_groups"][k] = _count_groups(penalty, coef != 0)
+        coefs[:, k], intercepts[k], stop_crits[k] = coef, intercept, result.stop_crit
+        previous_alpha = alpha
+        if verbose:
+            print(f"path point {k + 1}/{n_points}: alpha {alpha:.3e}, {records['n_active_features'][k]} non-zeros, "
+                  f"{kept.sum()} features fitted, gap {result.stop_crit:.1e}", flush=True)
+    return PathResult(alphas, coefs, intercepts, n_iters, stop_crits, records)
