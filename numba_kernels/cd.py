@@ -57,15 +57,19 @@ def _derivative(x, l1_j, l2_j, kind, shape):
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
 def _column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
-    """X_j^T vector. Dense X comes as its Fortran-order ravel (X_indptr empty), column j at [j n, (j + 1) n)."""
+    """X_j^T vector. Dense X comes as its Fortran-order ravel (X_indptr empty), column j at [j n, (j + 1) n).
+
+    The loops run over slices indexed from 0: an index known to be non-negative lets LLVM vectorize the sum
+    (with ``start + i`` it did not, and a dot product cost 6 times more)."""
     total = 0.0
     if X_indptr.shape[0] == 0:
-        start = j * n_samples
+        column = X_data[j * n_samples:(j + 1) * n_samples]
         for i in range(n_samples):
-            total += X_data[start + i] * vector[i]
+            total += column[i] * vector[i]
     else:
-        for k in range(X_indptr[j], X_indptr[j + 1]):
-            total += X_data[k] * vector[X_indices[k]]
+        values, rows = X_data[X_indptr[j]:X_indptr[j + 1]], X_indices[X_indptr[j]:X_indptr[j + 1]]
+        for k in range(values.shape[0]):
+            total += values[k] * vector[rows[k]]
     return total
 
 
@@ -73,12 +77,13 @@ def _column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
 def _column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector):
     """vector += scale * X_j, in place (same storage convention as _column_dot)."""
     if X_indptr.shape[0] == 0:
-        start = j * n_samples
+        column = X_data[j * n_samples:(j + 1) * n_samples]
         for i in range(n_samples):
-            vector[i] += scale * X_data[start + i]
+            vector[i] += scale * column[i]
     else:
-        for k in range(X_indptr[j], X_indptr[j + 1]):
-            vector[X_indices[k]] += scale * X_data[k]
+        values, rows = X_data[X_indptr[j]:X_indptr[j + 1]], X_indices[X_indptr[j]:X_indptr[j + 1]]
+        for k in range(values.shape[0]):
+            vector[rows[k]] += scale * values[k]
 
 
 @njit(cache=True)

@@ -30,16 +30,15 @@ def _column_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offs
     out[:] = 0.0
     n_tasks = residual.shape[1]
     if X_indptr.shape[0] == 0:
-        start = j * n_samples
+        column = X_data[j * n_samples:(j + 1) * n_samples]
         for i in range(n_samples):
-            x = X_data[start + i]
             for t in range(n_tasks):
-                out[t] += x * residual[i, t]
+                out[t] += column[i] * residual[i, t]
     else:
-        for k in range(X_indptr[j], X_indptr[j + 1]):
-            x, i = X_data[k], X_indices[k]
+        values, rows = X_data[X_indptr[j]:X_indptr[j + 1]], X_indices[X_indptr[j]:X_indptr[j + 1]]
+        for k in range(values.shape[0]):
             for t in range(n_tasks):
-                out[t] += x * residual[i, t]
+                out[t] += values[k] * residual[rows[k], t]
     for t in range(n_tasks):
         out[t] = -(out[t] - X_offset[j] * weighted_sum[t]) / n_samples
 
@@ -67,16 +66,15 @@ def _move_block(X_data, X_indices, X_indptr, n_samples, members, new_block, coef
             continue
         delta = new_block[a] - coef[j]
         if X_indptr.shape[0] == 0:
-            start = j * n_samples
+            column = X_data[j * n_samples:(j + 1) * n_samples]
             for i in range(n_samples):
-                x = X_data[start + i]
                 for t in range(n_tasks):
-                    residual[i, t] -= x * delta[t]
+                    residual[i, t] -= column[i] * delta[t]
         else:
-            for k in range(X_indptr[j], X_indptr[j + 1]):
-                x, i = X_data[k], X_indices[k]
+            values, rows = X_data[X_indptr[j]:X_indptr[j + 1]], X_indices[X_indptr[j]:X_indptr[j + 1]]
+            for k in range(values.shape[0]):
                 for t in range(n_tasks):
-                    residual[i, t] -= x * delta[t]
+                    residual[rows[k], t] -= values[k] * delta[t]
         for t in range(n_tasks):
             weighted_sum[t] -= delta[t] * n_samples * X_offset[j]
             coef[j, t] = new_block[a, t]
