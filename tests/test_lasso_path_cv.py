@@ -102,3 +102,45 @@ def test_bad_input_names_the_argument(call, message):
     X, y = data()
     with pytest.raises(ValueError, match=message):
         call(X, y)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_strong_rules_do_not_change_the_path(seed, l1_ratio):
+    """The sequential strong rule only chooses where each point starts; the KKT check makes the path that of the
+    full problem (here on correlated features, where the rule discards features it should keep)."""
+    from sparseopt.linear_model.path import fit_path
+    from sparseopt.validation import check_design
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((60, 150))
+    X[:, 1::2] = X[:, ::2] + 0.3 * rng.standard_normal((60, 75))  # pairs of correlated features
+    y = X[:, :6] @ rng.standard_normal(6) + rng.standard_normal(60)
+    X = check_design(X)
+    alphas, screened, *_ = fit_path(X, y, 40, l1_ratio=l1_ratio, tol=1e-12, strong_rules=True)
+    _, plain, *_ = fit_path(X, y, alphas, l1_ratio=l1_ratio, tol=1e-12, strong_rules=False)
+
+    def objective(coef, alpha):
+        return (0.5 * np.mean((y - X @ coef) ** 2) + alpha * l1_ratio * np.abs(coef).sum()
+                + 0.5 * alpha * (1 - l1_ratio) * coef @ coef)
+
+    for k, alpha in enumerate(alphas):
+        assert objective(screened[:, k], alpha) == pytest.approx(objective(plain[:, k], alpha), rel=1e-10)
+    # p > n with near-duplicate columns: coefficients move like the square root of the objective's accuracy
+    np.testing.assert_allclose(screened, plain, atol=1e-4)
+
+
+def test_kkt_check_adds_the_features_a_strong_set_misses():
+    """Start from a strong set that misses every feature of the solution: the solver must find them all."""
+    from sparseopt.solvers.working_set import centered_design, solve_penalized_least_squares
+
+    rng = np.random.default_rng(3)
+    X = np.asfortranarray(rng.standard_normal((50, 40)))
+    y = X[:, :5] @ np.ones(5) + 0.1 * rng.standard_normal(50)
+    l1 = np.full(40, 0.05)
+    full = solve_penalized_least_squares(centered_design(X), y, l1, np.zeros(40), tol=1e-12)
+    wrong_set = np.arange(20, 40)
+    restricted = solve_penalized_least_squares(centered_design(X), y, l1, np.zeros(40), tol=1e-12,
+                                               strong_set=wrong_set)
+    assert restricted.kkt_violations >= 5
+    np.testing.assert_allclose(restricted.coef, full.coef, atol=1e-8)

@@ -43,12 +43,14 @@ class CenteredDesign(NamedTuple):
 
 class WorkingSetResult(NamedTuple):
     """Coefficients, outer iterations, last stopping criterion (duality gap, or optimality violation for the
-    nonconvex penalties) and whether it reached the tolerance."""
+    nonconvex penalties), whether it reached the tolerance, and the features outside a strong set that the final
+    KKT check found violating (and added)."""
 
     coef: np.ndarray
     n_iter: int
     stop_crit: float
     converged: bool
+    kkt_violations: int = 0
 
 
 def centered_design(X, X_offset=None, row_scale=None):
@@ -141,7 +143,8 @@ def _zero_out(centered, coef, features, residual_s, weighted_sum):
 
 
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
-                                  max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True):
+                                  max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
+                                  strong_set=None):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
     Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
@@ -150,8 +153,11 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     problem, which has the same solution). With ``nonconvex`` a ``sparseopt.penalties.MCP`` or ``SCAD`` object,
     p_j is that penalty (l1, l2 are ignored): the solver stops at a stationary point, when the optimality
     violation max_j dist(-grad_j, dp_j(w_j)) is at most tol * ||X_c^T y||_inf / n.
-    Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter,
-    stop_crit (the gap, or the violation), converged), coef in float64 whatever the dtype of X.
+    With ``strong_set`` (feature indices, e.g. from the sequential strong rule of Tibshirani et al. 2012 along a
+    path), the problem is first solved on those features only; then the KKT conditions are checked on all the
+    others, the violators are added and the solve goes on, until none is left, so the result is that of the full
+    problem. Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter,
+    stop_crit (the gap, or the violation), converged, kkt_violations), coef in float64 whatever the dtype of X.
     """
     n, n_features = centered.n_samples, centered.X_offset.shape[0]
     # float32 X stays float32; coefficients and residuals are kept in float64
@@ -174,7 +180,10 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     column_norms = np.sqrt(n * lipschitz)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
     screening = screening and kind == ELASTIC_NET and not np.any(unpenalized)
-    active = all_features  # features not discarded by the gap-safe rule
+    candidates = all_features if strong_set is None else \
+        np.union1d(strong_set, np.flatnonzero((coef != 0) | unpenalized))
+    active = candidates  # candidate features not discarded by the gap-safe rule
+    kkt_violations = 0
     stop_crit = np.inf
     for n_iter in range(1, max_iter + 1):
         correlations = _correlations(centered, residual_s, weighted_sum, active) / n
@@ -189,7 +198,14 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
             scores = nonconvex.subdiff_distance(coef, -correlations)
             stop_crit, unpenalized_ok = np.max(scores, initial=0.0), True
         if stop_crit <= stop_tol and unpenalized_ok:
-            return WorkingSetResult(coef, n_iter, stop_crit, True)
+            violators = _kkt_violators(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind,
+                                       nonconvex)
+            if violators.size == 0:
+                return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations)
+            kkt_violations += violators.size
+            # the restricted problem grows: features screened for the smaller one may now be non-zero
+            candidates = active = np.union1d(candidates, violators)
+            continue
         if screening:
             discard = _gap_safe(scale * correlations, column_norms[active], np.sqrt(2 * max(stop_crit, 0.0) / n),
                                 l1[active], l2[active], positive)
@@ -212,7 +228,21 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     criterion = "duality gap" if kind == ELASTIC_NET else "optimality violation"
     warnings.warn(f"working-set coordinate descent stopped at max_iter={max_iter} with {criterion} {stop_crit:.2e} > "
                   f"{stop_tol:.2e}; raise max_iter or tol", ConvergenceWarning, stacklevel=3)
-    return WorkingSetResult(coef, max_iter, stop_crit, False)
+    return WorkingSetResult(coef, max_iter, stop_crit, False, kkt_violations)
+
+
+def _kkt_violators(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind, nonconvex):
+    """Features outside ``candidates`` (all zero) whose zero violates the optimality conditions:
+    |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with positive=True)."""
+    if candidates.size == coef.size:
+        return candidates[:0]
+    outside = np.setdiff1d(np.arange(coef.size), candidates, assume_unique=True)
+    gradient = -_correlations(centered, residual_s, weighted_sum, outside) / centered.n_samples
+    if kind == ELASTIC_NET:
+        scores = _violations(gradient, coef[outside], l1[outside], l2[outside], positive)
+    else:
+        scores = np.maximum(np.abs(gradient) - nonconvex.alpha, 0.0)
+    return outside[scores > 0]
 
 
 def _check_nonconvex_steps(kind, shape, lipschitz):
