@@ -379,3 +379,20 @@ def test_penalty_of_the_wrong_size_is_refused(penalty):
         fista(X, y, Quadratic(), penalty)
     with pytest.raises(ValueError):
         PenalizedRegressor(penalty).fit(X, y)
+
+
+def test_backtracking_that_cannot_pass_ends_with_a_warning():
+    """A datafit whose value drifts up between calls fails every decrease test: FISTA must warn and return its
+    last iterate instead of doubling L until the step is 0."""
+    class DriftingQuadratic(Quadratic):
+        calls = 0
+
+        def _value(self, y, linear_predictor):
+            DriftingQuadratic.calls += 1
+            return super()._value(y, linear_predictor) + 1e-3 * DriftingQuadratic.calls
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    with pytest.warns(ConvergenceWarning, match="stalled"):
+        result = fista(X, y, DriftingQuadratic(), L1(0.1), max_iter=50)
+    assert not result.converged and np.all(np.isfinite(result.coef))

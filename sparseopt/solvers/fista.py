@@ -69,6 +69,7 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
 
     lipschitz = datafit.lipschitz(X, tol=1e-3) + (datafit.curvature_bound if fit_intercept else 0.0)
     lipschitz = max(lipschitz, np.finfo(float).tiny)
+    largest_lipschitz = 1e12 * lipschitz  # beyond, the decrease test fails by rounding only: no step helps
     rounding = 100 * np.finfo(X.dtype).eps  # slack of the backtracking test: the objective's rounding error
     momentum = penalty.is_convex
     point, point_intercept, point_predictor, t = coef, intercept, linear_predictor, 1.0
@@ -87,6 +88,8 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
             if datafit.value(y, new_predictor) <= upper_bound + rounding * abs(point_value):
                 break
             lipschitz *= 2.0
+            if lipschitz > largest_lipschitz:
+                return _stalled(coef, intercept, n_iter, violation)
         if momentum:
             if -(step @ (new_coef - coef) + intercept_step * (new_intercept - intercept)) > 0:
                 t = 1.0  # the step went against the momentum: restart
@@ -109,3 +112,14 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
     warnings.warn(f"fista stopped at max_iter={max_iter} with optimality violation {violation:.2e} > tol={tol:.2e}; "
                   "raise max_iter or tol", ConvergenceWarning, stacklevel=2)
     return SolverResult(coef, intercept, max_iter, violation, False)
+
+
+def _stalled(coef, intercept, n_iter, violation):
+    """End a run whose backtracking cannot pass the decrease test any more (rounding in the extrapolated
+    predictor after many steps): warn and return the last iterate."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.warn(f"FISTA stalled after {n_iter} steps: the sufficient-decrease test fails at rounding level "
+                  f"(last optimality violation {violation:.2e}); returning the last iterate", ConvergenceWarning,
+                  stacklevel=3)
+    return SolverResult(coef, intercept, n_iter, violation, False)
