@@ -9,6 +9,7 @@ import pytest
 from sparseopt.benchmarks import lasso, registry
 from sparseopt.benchmarks.cli import EXIT_INTERRUPTED, main
 from sparseopt.benchmarks.family import SolverAdapter
+from sparseopt.benchmarks.registry import FAMILIES, FAMILY_NAMES
 
 
 def read_results(out_dir):
@@ -56,11 +57,12 @@ def test_solver_reaches_the_best_objective(tiny_report, solver):
 
 
 def test_report_files(tiny_report):
-    assert len(list(tiny_report.glob("lasso-*.png"))) == 1
+    assert len(list(tiny_report.glob("lasso-*.png"))) == 2  # one problem at alpha_max/10 and one path
     summary = (tiny_report / "summary.md").read_text()
     assert summary.startswith("# sparseopt benchmark results")
     assert "Machine: " in summary and "numba " in summary
     assert "## lasso: simulated 50x200, alpha_max/10" in summary
+    assert "## lasso: simulated 50x200, 5-point path to alpha_max/100" in summary
     assert "| scikit-learn | " in summary
 
 
@@ -100,7 +102,7 @@ def test_interrupt_keeps_finished_runs(tmp_path, monkeypatch, capsys):
     assert "interrupted" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("family", ["slope", "l0", "bcd", "ot"])
+@pytest.mark.parametrize("family", [name for name in FAMILY_NAMES if name not in FAMILIES])
 def test_family_without_problem_prints_and_writes_nothing(tmp_path, capsys, family):
     out_dir = tmp_path / "report"
     assert main([family, "--quick", "--out", str(out_dir)]) == 0
