@@ -61,6 +61,17 @@ def test_lasso_cv_matches_scikit_learn():
     assert ours.intercept_ == pytest.approx(reference.intercept_, abs=1e-6)
 
 
+def test_lasso_cv_with_sample_weights_matches_scikit_learn():
+    X, y = data(seed=4)
+    sample_weight = np.random.default_rng(4).uniform(0.1, 3.0, y.size)
+    ours = LassoCV(cv=4, alphas=30, tol=1e-12).fit(X, y, sample_weight=sample_weight)
+    reference = sk.LassoCV(cv=4, alphas=30, tol=1e-14, max_iter=10**6).fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(ours.alphas_, reference.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(ours.mse_path_, reference.mse_path_, rtol=1e-6)
+    assert same_grid_point(ours, reference)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-6)
+
+
 def test_elastic_net_cv_with_several_ratios_on_sparse_input():
     """mse_path_ against scikit-learn's ElasticNet fitted fold by fold (scikit-learn's ElasticNetCV differs from
     those direct fits by about 4e-6 relatively here), and the same choice as scikit-learn's ElasticNetCV."""

@@ -21,13 +21,15 @@ from sparseopt.solvers.working_set import prepare_least_squares
 from sparseopt.validation import check_design, validate_fit_data
 
 
-def _fold_errors(X, y, train, test, alphas, l1_ratio, fit_intercept, positive, tol, max_iter):
-    """Mean squared test error of every point of a path fitted on the training rows."""
-    _, coefs, intercepts, _, _ = fit_path(check_design(X[train]), y[train], alphas, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+def _fold_errors(X, y, sample_weight, train, test, alphas, l1_ratio, fit_intercept, positive, tol, max_iter):
+    """Held-out mean squared error (weighted by sample_weight) of every point of a path fitted on the training
+    rows (with their weights)."""
+    _, coefs, intercepts, _, _ = fit_path(check_design(X[train]), y[train], alphas, l1_ratio=l1_ratio,
+                                          fit_intercept=fit_intercept, sample_weight=sample_weight[train],
                                           positive=positive, tol=tol, max_iter=max_iter)
     X_test = check_design(X[test])
     predictions = np.column_stack([design.x_dot(X_test, coefs[:, k]) for k in range(alphas.size)]) + intercepts
-    return np.mean((y[test][:, None] - predictions) ** 2, axis=0)
+    return np.average((y[test][:, None] - predictions) ** 2, axis=0, weights=sample_weight[test])
 
 
 class _ElasticNetCVModel(RegressorMixin, LinearModelBase):
@@ -45,10 +47,11 @@ class _ElasticNetCVModel(RegressorMixin, LinearModelBase):
         "verbose": ["verbose"],
     }
 
-    def fit(self, X, y):
-        """Cross-validate on X (n, p) dense or sparse and y (n,), then refit with the best parameters."""
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate on X (n, p) dense or sparse, y (n,) and optional non-negative sample_weight (n,) (used
+        in the fits and in the held-out errors), then refit with the best parameters."""
         self._validate_params()
-        X, y, sample_weight = validate_fit_data(self, X, y)
+        X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
         l1_ratios = self._l1_ratios()
         if np.ndim(self.alphas) == 0:
             centered, y_c, _, _ = prepare_least_squares(X, y, sample_weight, self.fit_intercept)
@@ -58,8 +61,8 @@ class _ElasticNetCVModel(RegressorMixin, LinearModelBase):
         folds = list(check_cv(self.cv).split(X, y))
         jobs = [(r, f) for r in range(len(l1_ratios)) for f in range(len(folds))]
         errors = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fold_errors)(X, y, folds[f][0], folds[f][1], grids[r], l1_ratios[r], self.fit_intercept,
-                                  self.positive, self.tol, self.max_iter) for r, f in jobs)
+            delayed(_fold_errors)(X, y, sample_weight, folds[f][0], folds[f][1], grids[r], l1_ratios[r],
+                                  self.fit_intercept, self.positive, self.tol, self.max_iter) for r, f in jobs)
         mse_path = np.array(errors).reshape(len(l1_ratios), len(folds), -1).transpose(0, 2, 1)
         best_ratio, best_alpha = np.unravel_index(np.argmin(mse_path.mean(axis=2)), mse_path.shape[:2])
         self.l1_ratio_ = l1_ratios[best_ratio]
@@ -68,7 +71,7 @@ class _ElasticNetCVModel(RegressorMixin, LinearModelBase):
         self.mse_path_ = mse_path if len(l1_ratios) > 1 else mse_path[0]
         _, coefs, intercepts, dual_gaps, n_iters = fit_path(
             X, y, np.array([self.alpha_]), l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
-            positive=self.positive, tol=self.tol, max_iter=self.max_iter)
+            sample_weight=sample_weight, positive=self.positive, tol=self.tol, max_iter=self.max_iter)
         self.coef_ = coefs[:, 0].astype(X.dtype)
         self.intercept_ = float(intercepts[0])
         self.dual_gap_, self.n_iter_ = dual_gaps[0], int(n_iters[0])
