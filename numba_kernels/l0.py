@@ -480,3 +480,311 @@ def normalized_iht(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, 
         if same_support and math.sqrt(step @ step) <= tol * math.sqrt(new @ new):
             break
     return weighted_sum, iteration
+
+
+# ---- classification: mean loss sum_i s_i l(y_i, x_i^T w + b), y_i in {-1, 1}, s the normalised sample weights ----
+
+LOGISTIC, SQUARED_HINGE = 0, 1
+
+
+@njit(cache=True)
+def loss_value(margin, loss):
+    """l at the margin t = y (x^T w + b): logistic log(1 + e^-t), squared hinge max(0, 1 - t)^2."""
+    if loss == LOGISTIC:
+        return max(-margin, 0.0) + math.log1p(math.exp(-abs(margin)))
+    return max(1.0 - margin, 0.0) ** 2
+
+
+@njit(cache=True)
+def loss_slope(margin, loss):
+    """dl/dt at the margin t: logistic -1 / (1 + e^t), squared hinge -2 max(0, 1 - t)."""
+    if loss == LOGISTIC:
+        if margin >= 0.0:
+            decay = math.exp(-margin)
+            return -decay / (1.0 + decay)
+        return -1.0 / (1.0 + math.exp(margin))
+    return -2.0 * max(1.0 - margin, 0.0)
+
+
+@njit(cache=True)
+def classification_objective(linear, y, shares, loss, w, lambda0, lambda1, lambda2):
+    """sum_i s_i l(y_i eta_i) + penalty, eta = X w + b."""
+    total = 0.0
+    for i in range(y.shape[0]):
+        total += shares[i] * loss_value(y[i] * linear[i], loss)
+    return total + penalty_value(w, lambda0, lambda1, lambda2)
+
+
+@njit(cache=True)
+def _slopes(linear, y, shares, loss):
+    """d/d eta_i of the datafit: s_i y_i l'(y_i eta_i)."""
+    out = np.empty(y.shape[0])
+    for i in range(y.shape[0]):
+        out[i] = shares[i] * y[i] * loss_slope(y[i] * linear[i], loss)
+    return out
+
+
+@njit(cache=True)
+def _column_gradient(X_data, X_indices, X_indptr, n_samples, j, linear, y, shares, loss):
+    """d/dw_j of the datafit: sum_i s_i y_i l'(y_i eta_i) X_ij, over the stored entries of column j."""
+    total = 0.0
+    if X_indptr.shape[0] == 0:
+        start = j * n_samples
+        for i in range(n_samples):
+            value = X_data[start + i]
+            if value != 0.0:
+                total += value * shares[i] * y[i] * loss_slope(y[i] * linear[i], loss)
+    else:
+        for k in range(X_indptr[j], X_indptr[j + 1]):
+            i = X_indices[k]
+            total += X_data[k] * shares[i] * y[i] * loss_slope(y[i] * linear[i], loss)
+    return total
+
+
+@njit(cache=True)
+def _surrogate_move(w_j, gradient_j, lipschitz_j, lambda0, lambda1, lambda2, kind):
+    """The thresholded gradient step on coordinate j and the drop of the quadratic upper bound
+    g (x - w_j) + L_j/2 (x - w_j)^2 + penalty(x) it achieves (0 at a fixed point)."""
+    new = coordinate_threshold(w_j - gradient_j / lipschitz_j, 1.0 / lipschitz_j, lambda0, lambda1, lambda2, kind)
+    before = 0.0 if w_j == 0.0 else lambda0 + lambda1 * abs(w_j) + lambda2 * w_j * w_j
+    step = new - w_j
+    after = gradient_j * step + 0.5 * lipschitz_j * step * step
+    if new != 0.0:
+        after += lambda0 + lambda1 * abs(new) + lambda2 * new * new
+    return new, max(before - after, 0.0)
+
+
+@njit(cache=True)
+def _intercept_step(linear, y, shares, loss, curvature):
+    """Gradient step 1 / curvature on b (curvature bounds l''); eta is updated in place. Returns the step."""
+    step = -_slopes(linear, y, shares, loss).sum() / curvature
+    linear += step
+    return step
+
+
+@njit(cache=True)
+def classification_cd(X_data, X_indices, X_indptr, n_samples, y, shares, w, intercept, linear, lipschitz, loss,
+                      curvature, lambda0, lambda1, lambda2, kind, fit_intercept, max_support, screen_size, max_iter,
+                      max_epochs, tol):
+    """Active-set CD for the classification objective: each coordinate takes the thresholded gradient step with
+    its curvature bound L_j = curvature sum_i s_i X_ij^2 (exact minimiser of the quadratic upper bound plus
+    penalty), the intercept a gradient step 1 / curvature. Stops when no coordinate's (or the intercept's) step
+    lowers the bound by more than tol * F (a fixed point of the thresholded steps, up to tol).
+    w, linear (= X w + b) are updated in place; returns (b, passes, largest drop, converged)."""
+    n_features = w.shape[0]
+    largest = np.inf
+    for iteration in range(1, max_iter + 1):
+        support_size = 0
+        for j in range(n_features):
+            support_size += int(w[j] != 0.0)
+        drops = np.zeros(n_features)
+        for j in range(n_features):
+            if lipschitz[j] == 0.0 or (w[j] == 0.0 and support_size >= max_support):
+                continue
+            gradient_j = _column_gradient(X_data, X_indices, X_indptr, n_samples, j, linear, y, shares, loss)
+            drops[j] = _surrogate_move(w[j], gradient_j, lipschitz[j], lambda0, lambda1, lambda2, kind)[1]
+        largest = drops.max() if n_features > 0 else 0.0
+        if fit_intercept:  # the drop of the intercept's gradient step on its quadratic bound
+            largest = max(largest, _slopes(linear, y, shares, loss).sum() ** 2 / (2.0 * curvature))
+        objective = classification_objective(linear, y, shares, loss, w, lambda0, lambda1, lambda2)
+        if largest <= tol * max(objective, 1e-300):
+            return intercept, iteration, largest, True
+        order = np.argsort(-drops)
+        chosen = w != 0.0
+        for k in range(min(screen_size, n_features)):
+            if drops[order[k]] > 0.0:
+                chosen[order[k]] = True
+        working_set = np.flatnonzero(chosen)
+        for epoch in range(max_epochs):
+            for j in working_set:
+                if w[j] == 0.0 and support_size >= max_support:
+                    continue
+                gradient_j = _column_gradient(X_data, X_indices, X_indptr, n_samples, j, linear, y, shares, loss)
+                new = _surrogate_move(w[j], gradient_j, lipschitz[j], lambda0, lambda1, lambda2, kind)[0]
+                if new != w[j]:
+                    _column_axpy(X_data, X_indices, X_indptr, n_samples, j, new - w[j], linear)
+                    support_size += int(new != 0.0) - int(w[j] != 0.0)
+                    w[j] = new
+            if fit_intercept:
+                intercept += _intercept_step(linear, y, shares, loss, curvature)
+            new_objective = classification_objective(linear, y, shares, loss, w, lambda0, lambda1, lambda2)
+            if objective - new_objective <= tol * abs(new_objective):
+                break
+            objective = new_objective
+    return intercept, max_iter, largest, False
+
+
+@njit(cache=True)
+def _classification_swap(X_data, X_indices, X_indptr, n_samples, y, shares, w, intercept, linear, lipschitz, loss,
+                         curvature, lambda0, lambda1, lambda2, kind, fit_intercept, n_candidates):
+    """First improving single swap (Dedieu, Hazimeh & Mazumder 2021): for each i of the support (smallest |w_i|
+    first), remove it, take the ``n_candidates`` inactive j with the largest |gradient|, give w_j 10 thresholded
+    gradient steps without the lambda0 term (the support size does not change), and keep the swap if F drops
+    by more than 1e-10 F. Returns (b, whether a swap was made)."""
+    objective = classification_objective(linear, y, shares, loss, w, lambda0, lambda1, lambda2)
+    support = _support_of(w)
+    for position in np.argsort(np.abs(w[support])):
+        i = support[position]
+        trial = w.copy()
+        trial_linear = linear.copy()
+        _column_axpy(X_data, X_indices, X_indptr, n_samples, i, -w[i], trial_linear)
+        trial[i] = 0.0
+        scores = np.full(w.shape[0], -1.0)
+        for j in range(w.shape[0]):
+            if trial[j] == 0.0 and j != i and lipschitz[j] > 0.0:
+                scores[j] = abs(_column_gradient(X_data, X_indices, X_indptr, n_samples, j, trial_linear, y, shares,
+                                                 loss)) - lambda1
+        ranked = np.argsort(-scores)
+        for k in range(min(n_candidates, ranked.shape[0])):
+            j = ranked[k]
+            if scores[j] <= 0.0:
+                break
+            candidate_linear = trial_linear.copy()
+            value = 0.0
+            for _ in range(10):
+                gradient_j = _column_gradient(X_data, X_indices, X_indptr, n_samples, j, candidate_linear, y, shares,
+                                              loss)
+                new = coordinate_threshold(value - gradient_j / lipschitz[j], 1.0 / lipschitz[j], 0.0, lambda1,
+                                           lambda2, kind)
+                _column_axpy(X_data, X_indices, X_indptr, n_samples, j, new - value, candidate_linear)
+                value = new
+            if value == 0.0:
+                continue
+            trial[j] = value
+            if classification_objective(candidate_linear, y, shares, loss, trial, lambda0, lambda1,
+                                        lambda2) < objective - 1e-10 * abs(objective):
+                w[:] = trial
+                linear[:] = candidate_linear
+                return intercept, True
+            trial[j] = 0.0
+    return intercept, False
+
+
+@njit(cache=True)
+def classification_swap_search(X_data, X_indices, X_indptr, n_samples, y, shares, w, intercept, linear, lipschitz,
+                               loss, curvature, lambda0, lambda1, lambda2, kind, fit_intercept, max_support,
+                               screen_size, max_iter, max_epochs, tol, max_swaps, n_candidates):
+    """``classification_cd``, then single swaps each followed by CD, until no swap lowers F or max_swaps were
+    made. Returns (b, swaps, passes, largest drop, converged)."""
+    intercept, passes, largest, converged = classification_cd(
+        X_data, X_indices, X_indptr, n_samples, y, shares, w, intercept, linear, lipschitz, loss, curvature,
+        lambda0, lambda1, lambda2, kind, fit_intercept, max_support, screen_size, max_iter, max_epochs, tol)
+    swaps = 0
+    while swaps < max_swaps:
+        intercept, swapped = _classification_swap(X_data, X_indices, X_indptr, n_samples, y, shares, w, intercept,
+                                                   linear, lipschitz, loss, curvature, lambda0, lambda1, lambda2,
+                                                   kind, fit_intercept, n_candidates)
+        if not swapped:
+            break
+        swaps += 1
+        intercept, more, largest, converged = classification_cd(
+            X_data, X_indices, X_indptr, n_samples, y, shares, w, intercept, linear, lipschitz, loss, curvature,
+            lambda0, lambda1, lambda2, kind, fit_intercept, max_support, screen_size, max_iter, max_epochs, tol)
+        passes += more
+    return intercept, swaps, passes, largest, converged
+
+
+# ---- hard-concrete gates (Louizos, Welling & Kingma 2018) ----
+
+@njit(cache=True)
+def _sigmoid(t):
+    if t >= 0.0:
+        return 1.0 / (1.0 + math.exp(-t))
+    decay = math.exp(t)
+    return decay / (1.0 + decay)
+
+
+@njit(cache=True)
+def hard_concrete_gates(log_alpha, uniforms, beta, gamma, zeta):
+    """z_j = min(1, max(0, s_j (zeta - gamma) + gamma)), s_j = sigmoid((log u_j - log(1 - u_j) + log alpha_j) / beta):
+    one hard-concrete draw per gate from the uniforms u in (0, 1)."""
+    gates = np.empty_like(log_alpha)
+    for j in range(log_alpha.shape[0]):
+        u = uniforms[j]
+        s = _sigmoid((math.log(u) - math.log(1.0 - u) + log_alpha[j]) / beta)
+        gates[j] = min(1.0, max(0.0, s * (zeta - gamma) + gamma))
+    return gates
+
+
+@njit(cache=True)
+def gate_nonzero_probability(log_alpha, beta, gamma, zeta):
+    """P(z_j != 0) = sigmoid(log alpha_j - beta log(-gamma / zeta)), whose sum is the expected L0 norm."""
+    out = np.empty_like(log_alpha)
+    shift = beta * math.log(-gamma / zeta)
+    for j in range(log_alpha.shape[0]):
+        out[j] = _sigmoid(log_alpha[j] - shift)
+    return out
+
+
+@njit(cache=True)
+def _adam_update(parameter, gradient, first, second, learning_rate, step):
+    """One Adam step (Kingma & Ba 2015; beta1 0.9, beta2 0.999, eps 1e-8) on the 1-D arrays, in place."""
+    for j in range(parameter.shape[0]):
+        first[j] = 0.9 * first[j] + 0.1 * gradient[j]
+        second[j] = 0.999 * second[j] + 0.001 * gradient[j] * gradient[j]
+        unbiased_first = first[j] / (1.0 - 0.9 ** step)
+        unbiased_second = second[j] / (1.0 - 0.999 ** step)
+        parameter[j] -= learning_rate * unbiased_first / (math.sqrt(unbiased_second) + 1e-8)
+
+
+@njit(cache=True)
+def hard_concrete_epoch(X, y, loss, weights, log_alpha, intercept, moments, step, order, batch_size, lambda0,
+                        lambda2, learning_rate, fit_intercept, beta, gamma, zeta, seed):
+    """One epoch of Adam on minibatches (rows ``order`` cut into batches) for
+
+        E_z [ mean_i l_i(x_i^T (w * z) + b) ] + lambda0 sum_j P(z_j != 0) + lambda2 / 2 sum_j P(z_j != 0) w_j^2,
+
+    with one hard-concrete draw of z per minibatch (reparametrized: dz/dlog alpha = 1[0 < s_bar < 1]
+    (zeta - gamma) s (1 - s) / beta). l is 1/2 (y - eta)^2 (``loss`` < 0) or ``LOGISTIC`` with y in {-1, 1}.
+    ``intercept`` is a length-1 array; ``moments`` (6, p + 1) holds Adam's first and second moments of w, log
+    alpha and b. Updates in place; returns (the Adam step count, the mean minibatch objective)."""
+    n_samples, n_features = X.shape
+    np.random.seed(seed)
+    shift = beta * math.log(-gamma / zeta)
+    total = 0.0
+    n_batches = 0
+    for start in range(0, n_samples, batch_size):
+        rows = order[start:start + batch_size]
+        size = rows.shape[0]
+        uniforms = np.random.uniform(1e-6, 1.0 - 1e-6, n_features)
+        stretched = np.empty(n_features)
+        slope = np.empty(n_features)
+        gates = np.empty(n_features)
+        for j in range(n_features):
+            u = uniforms[j]
+            s = _sigmoid((math.log(u) - math.log(1.0 - u) + log_alpha[j]) / beta)
+            stretched[j] = s * (zeta - gamma) + gamma
+            gates[j] = min(1.0, max(0.0, stretched[j]))
+            slope[j] = (zeta - gamma) * s * (1.0 - s) / beta if 0.0 < stretched[j] < 1.0 else 0.0
+        effective = weights * gates
+        theta_gradient = np.zeros(n_features)
+        intercept_gradient = 0.0
+        for i in rows:
+            eta = intercept[0]
+            for j in range(n_features):
+                eta += X[i, j] * effective[j]
+            if loss == LOGISTIC:
+                total += loss_value(y[i] * eta, LOGISTIC) / size
+                derivative = y[i] * loss_slope(y[i] * eta, LOGISTIC) / size
+            else:
+                total += 0.5 * (eta - y[i]) ** 2 / size
+                derivative = (eta - y[i]) / size
+            intercept_gradient += derivative
+            for j in range(n_features):
+                theta_gradient[j] += X[i, j] * derivative
+        probability = np.empty(n_features)
+        for j in range(n_features):
+            probability[j] = _sigmoid(log_alpha[j] - shift)
+        weight_gradient = theta_gradient * gates + lambda2 * probability * weights
+        spread = probability * (1.0 - probability)
+        alpha_gradient = theta_gradient * weights * slope + (lambda0 + 0.5 * lambda2 * weights * weights) * spread
+        total += lambda0 * probability.sum() + 0.5 * lambda2 * (probability * weights * weights).sum()
+        step += 1
+        _adam_update(weights, weight_gradient, moments[0], moments[1], learning_rate, step)
+        _adam_update(log_alpha, alpha_gradient, moments[2], moments[3], learning_rate, step)
+        for j in range(n_features):
+            log_alpha[j] = min(10.0, max(-10.0, log_alpha[j]))
+        if fit_intercept:
+            _adam_update(intercept, np.array([intercept_gradient]), moments[4], moments[5], learning_rate, step)
+        n_batches += 1
+    return step, total / max(n_batches, 1)

@@ -207,3 +207,18 @@ def test_check_estimator(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check_estimator(estimator)
+
+
+def test_cv_picks_the_true_support_and_runs_in_parallel():
+    from sparseopt.l0 import L0RegressionCV
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((150, 40))
+    y = X[:, [2, 7, 30]] @ np.array([2.0, -1.5, 1.0]) + 0.5 * rng.standard_normal(150)
+    serial = L0RegressionCV(penalty="L0L2", n_gamma=2, max_support_size=8, cv=3).fit(X, y)
+    chosen = set(np.flatnonzero(serial.coef_))
+    assert {2, 7, 30} <= chosen and len(chosen) <= 5
+    assert serial.cv_errors_[0].shape[0] == 3 and len(serial.cv_errors_) == 2
+    parallel = L0RegressionCV(penalty="L0L2", n_gamma=2, max_support_size=8, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(parallel.coef_, serial.coef_)
+    assert (parallel.gamma_, parallel.lambda0_) == (serial.gamma_, serial.lambda0_)
