@@ -97,52 +97,83 @@ def slope_cluster_threshold(omega, xi, cluster_size, other_values, other_sizes, 
 
 
 @njit(cache=True)
+def _clusters(coef):
+    """Clusters of the non-zero magnitudes of coef: (values, decreasing and distinct; sizes; members, the
+    features of cluster 0, then of cluster 1, ...)."""
+    nonzero = np.flatnonzero(coef)
+    members = nonzero[np.argsort(-np.abs(coef[nonzero]))]
+    values = np.empty(members.shape[0])
+    sizes = np.zeros(members.shape[0], dtype=np.int64)
+    n_clusters = 0
+    for j in members:
+        if n_clusters == 0 or abs(coef[j]) != values[n_clusters - 1]:
+            values[n_clusters] = abs(coef[j])
+            n_clusters += 1
+        sizes[n_clusters - 1] += 1
+    return values[:n_clusters], sizes[:n_clusters], members
+
+
+@njit(cache=True)
+def _move_cluster(values, sizes, members, k, start, new_value, other_values, other_sizes):
+    """The cluster structure after cluster k (members[start:start + sizes[k]]) takes the magnitude new_value:
+    dropped at 0, merged into a cluster of equal value, or inserted at its rank. other_values / other_sizes are
+    the structure without cluster k."""
+    block = members[start:start + sizes[k]]
+    rest = np.concatenate((members[:start], members[start + sizes[k]:]))
+    if new_value == 0.0:
+        return other_values, other_sizes, rest
+    position = 0
+    while position < other_values.shape[0] and other_values[position] > new_value:
+        position += 1
+    cut = np.sum(other_sizes[:position])
+    if position < other_values.shape[0] and other_values[position] == new_value:
+        cut += other_sizes[position]
+        new_sizes = other_sizes.copy()
+        new_sizes[position] += block.shape[0]
+        new_values = other_values
+    else:
+        new_values = np.concatenate((other_values[:position], np.array([new_value]), other_values[position:]))
+        new_sizes = np.concatenate((other_sizes[:position], np.array([block.shape[0]]), other_sizes[position:]))
+    return new_values, new_sizes, np.concatenate((rest[:cut], block, rest[cut:]))
+
+
+@njit(cache=True)
 def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambda_cumsum):
     """One cyclic pass of cluster coordinate descent for 1/(2n) ||r||^2 + J_lambda(beta), r = y - X beta - b.
 
     The clusters are the groups of non-zero coefficients of equal magnitude, visited from the largest (one
     representative feature each, taken at the start of the pass). A cluster C moves along the direction
     x~ = sum_{j in C} sign(beta_j) X_j: with gamma = x~^T r / n and xi = ||x~||^2 / n, its magnitude c becomes
-    T(c xi + gamma) from ``slope_cluster_threshold``. Zero coefficients do not move (the proximal gradient
-    steps of the hybrid solver bring them in). ``coef`` and ``residual`` are updated in place.
+    T(c xi + gamma) from ``slope_cluster_threshold``; the cluster structure is then updated (moved, merged or
+    dropped) in O(size of the support). Zero coefficients do not move (the proximal gradient steps of the hybrid
+    solver bring them in). ``coef`` and ``residual`` are updated in place.
     """
-    nonzero = np.flatnonzero(coef)
-    if nonzero.shape[0] == 0:
-        return
-    order = nonzero[np.argsort(-np.abs(coef[nonzero]))]
-    representatives = [order[0]]
-    for rank in range(1, order.shape[0]):
-        if abs(coef[order[rank]]) != abs(coef[order[rank - 1]]):
-            representatives.append(order[rank])
+    values, sizes, members = _clusters(coef)
+    representatives = members[np.cumsum(sizes) - sizes]
     direction = np.zeros(n_samples)
     for representative in representatives:
         value = abs(coef[representative])
         if value == 0.0:
             continue
-        current = np.flatnonzero(coef)
-        magnitudes = np.abs(coef[current])
-        members = current[magnitudes == value]
-        others = np.sort(magnitudes[magnitudes != value])[::-1]
-        other_values = np.empty(others.shape[0])
-        other_sizes = np.zeros(others.shape[0], dtype=np.int64)
-        n_others = 0
-        for k in range(others.shape[0]):
-            if n_others == 0 or others[k] != other_values[n_others - 1]:
-                other_values[n_others] = others[k]
-                n_others += 1
-            other_sizes[n_others - 1] += 1
+        k = 0
+        while values[k] != value:
+            k += 1
+        start = np.sum(sizes[:k])
+        cluster = members[start:start + sizes[k]]
         direction[:] = 0.0
-        for j in members:
+        for j in cluster:
             _column_axpy(X_data, X_indices, X_indptr, n_samples, j, math.copysign(1.0, coef[j]), direction)
         xi = np.dot(direction, direction) / n_samples
         if xi == 0.0:
             continue
-        gamma = np.dot(direction, residual) / n_samples
-        new = slope_cluster_threshold(value * xi + gamma, xi, members.shape[0], other_values[:n_others],
-                                      other_sizes[:n_others], lambda_cumsum)
+        other_values = np.concatenate((values[:k], values[k + 1:]))
+        other_sizes = np.concatenate((sizes[:k], sizes[k + 1:]))
+        new = slope_cluster_threshold(value * xi + np.dot(direction, residual) / n_samples, xi, cluster.shape[0],
+                                      other_values, other_sizes, lambda_cumsum)
         if new == value:
             continue
         residual -= (new - value) * direction
-        for j in members:
+        for j in cluster:
             coef[j] = math.copysign(1.0, coef[j]) * new
-
+        values, sizes, members = _move_cluster(values, sizes, members, k, start, abs(new), other_values,
+                                               other_sizes)

@@ -64,6 +64,8 @@ def main(argv=None):
             for problem in family.make_problems(size):
                 run_problem(family.name, problem, family.solvers, max_time, log)
                 write_report(log, solvers)
+            if family.extra_report is not None:
+                family.extra_report(args.out, size)
     except KeyboardInterrupt:
         write_report(log, solvers)
         print(f"sparseopt-bench: interrupted; report of the finished runs written to {args.out}", file=sys.stderr)

@@ -60,8 +60,13 @@ class SolverAdapter:
 
 @dataclass(frozen=True)
 class Family:
-    """A family of benchmark problems: ``make_problems(size)`` builds them, every adapter is run on each."""
+    """A family of benchmark problems: ``make_problems(size)`` builds them, every adapter is run on each.
+
+    ``extra_report(out_dir, size)``, optional, runs a study that does not fit the suboptimality-against-time
+    frame (the SLOPE family's screened path study) and writes its own files into out_dir.
+    """
 
     name: str
     make_problems: Callable[[str], list[Problem]]
     solvers: tuple[SolverAdapter, ...]
+    extra_report: Callable[[str, str], object] | None = None

@@ -36,9 +36,12 @@ def build_penalty(n_samples, n_features, *, eta, groups=None, lambdas="bh", grou
     feature_group = np.empty(n_features, dtype=np.int64)
     sizes = np.diff(group_ptr)
     feature_group[group_indices] = np.repeat(np.arange(sizes.size), sizes)
-    variable = resolve_lambdas(lambdas, n_features, q=q, theta1=theta1, theta2=theta2, n_samples=n_samples)
-    group = resolve_lambdas(group_lambdas, sizes.size, q=q, theta1=theta1, theta2=theta2, group_sizes=sizes,
-                            name="group_lambdas")
+    # a sequence the model does not use (eta = 0 or 1) is not computed
+    variable = (np.ones(n_features) if eta == 0 else
+                resolve_lambdas(lambdas, n_features, q=q, theta1=theta1, theta2=theta2, n_samples=n_samples))
+    group = (np.ones(sizes.size) if eta == 1 else
+             resolve_lambdas(group_lambdas, sizes.size, q=q, theta1=theta1, theta2=theta2, group_sizes=sizes,
+                             name="group_lambdas"))
     weights = np.sqrt(sizes) if group_weights is None else group_weights
     return make_penalty(eta, variable, group, feature_group, weights)
 

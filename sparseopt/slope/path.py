@@ -15,8 +15,8 @@ intercept) and grad0 = X^T u0, alpha_max is the dual norm of P at grad0:
   J*_lambda(||grad0_g|| / c_g) / (1 - eta))].
 
 With ``screen=True`` each point is fitted on the features kept by ``screening.screened_features``; after each
-fit the KKT conditions are checked on all features (``screening.kkt_flags``; for Sparse-group SLOPE also the
-duality gap of the whole problem with an extended dual point), violators are added and the fit repeated.
+fit the KKT conditions are checked on all features (``screening.kkt_flags``), violators are added and the fit
+repeated.
 """
 import warnings
 from typing import NamedTuple
@@ -29,7 +29,7 @@ from sparseopt import design
 from sparseopt.datafits import Quadratic
 from sparseopt.slope import screening
 from sparseopt.slope.penalty import null_intercept, sorted_dual_norm
-from sparseopt.slope.solvers import SlopeResult, relative_gap, solve_fista, solve_hybrid, solve_splitting
+from sparseopt.slope.solvers import SlopeResult, solve_fista, solve_hybrid, solve_splitting
 
 SOLVERS = ("auto", "hybrid", "fista", "splitting")
 ALPHA_MAX_RTOL = 1e-6  # relative width of the final alpha_max bracket (Sparse-group SLOPE)
@@ -130,23 +130,6 @@ def _count_groups(penalty, mask):
     return np.unique(penalty.feature_group[mask]).size
 
 
-def _kkt_violators(X, y, datafit, penalty, alpha, coef, intercept, grad, kept, result, fit_intercept, tol):
-    """Features outside ``kept`` that break the KKT conditions of the whole problem at coef."""
-    violators = screening.kkt_flags(penalty, alpha, coef, grad) & ~kept
-    if violators.any() or penalty.eta in (0, 1):
-        return violators
-    features = np.flatnonzero(kept)
-    group_dual = screening.extended_group_dual(penalty, alpha, grad, result.group_dual, features)
-    predictor = design.x_dot(X, coef) + intercept
-    full_gap = relative_gap(X, y, datafit, penalty, alpha, coef, intercept, predictor, fit_intercept, group_dual,
-                            grad)[0]
-    if full_gap <= max(tol, 1.01 * result.stop_crit):
-        return violators
-    outside = np.flatnonzero(~kept)  # the gap is not certified: add the group of the largest outside gradient
-    worst_group = penalty.feature_group[outside[np.argmax(np.abs(grad[outside]))]]
-    return (penalty.feature_group == worst_group) & ~kept
-
-
 def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_intercept=True, screen=True,
              solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
     """Solve along ``alphas`` (decreasing; default: the geometric grid from alpha_max) with warm starts and,
@@ -191,8 +174,7 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             n_iters[k] += result.n_iter
             if whole:
                 break
-            violators = _kkt_violators(X, y, datafit, penalty, alpha, coef, intercept, grad, kept, result,
-                                       fit_intercept, tol)
+            violators = screening.kkt_flags(penalty, alpha, coef, grad) & ~kept
             if not violators.any():
                 break
             records["n_kkt_violations"][k] += violators.sum()

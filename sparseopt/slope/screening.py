@@ -20,7 +20,6 @@ never changes the solution.
 import numpy as np
 
 from numba_kernels.slope import strong_set_size
-from sparseopt.slope.penalty import sorted_dual_norm
 
 
 def strong_set(values, weights_prev, weights_new):
@@ -100,20 +99,3 @@ def kkt_flags(penalty, alpha, coef, grad):
     tail = alpha * eta * penalty.variable_lambdas[coef.size - np.count_nonzero(coef == 0):]
     flags[zero[_flagged(np.abs(grad[zero]), tail)]] = True
     return flags
-
-
-def extended_group_dual(penalty, alpha, grad, group_dual, features):
-    """A group dual s on all features from the one of the fit on ``features``: outside it, each feature keeps
-    the part of -grad_j beyond the v weight at its rank, s_j = -S(grad_j, alpha eta v_r(j)) / c_j."""
-    full = -_ranked_soft_threshold(grad, alpha * penalty.eta * penalty.variable_lambdas) / penalty.feature_weights()
-    if group_dual is not None:
-        full[features] = group_dual
-    return full
-
-
-def dual_norms_ok(penalty, alpha, grad, group_dual):
-    """Whether (t, s), t = -grad - C s, is dual feasible (for the certificate of the zero solution)."""
-    t = -grad - penalty.feature_weights() * group_dual
-    return (sorted_dual_norm(t, penalty.variable_lambdas) <= alpha * penalty.eta * (1 + 1e-12)
-            and sorted_dual_norm(penalty.group_values(group_dual), penalty.group_lambdas)
-            <= alpha * (1 - penalty.eta) * (1 + 1e-12))

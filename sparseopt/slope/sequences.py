@@ -18,7 +18,7 @@ Group level (Group SLOPE and the group part of Sparse-group SLOPE), for m groups
 A user-given array is checked (length, non-negative, non-increasing) and used as it is.
 """
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from sparseopt.validation import check_scalar_range, check_sorted_weights
 
@@ -71,8 +71,8 @@ def group_mean_lambdas(group_sizes, q=0.1):
         if level <= 0.0:
             break
 
-        def excess(x, level=level):
-            return np.mean(stats.chi2.cdf(sizes * x * x, sizes)) - level
+        def excess(x, level=level):  # chi2(k) cdf at t is the regularized gamma P(k/2, t/2)
+            return np.mean(special.gammainc(sizes / 2, sizes * x * x / 2)) - level
 
         while excess(upper) < 0:
             upper *= 2.0

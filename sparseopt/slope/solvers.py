@@ -151,7 +151,7 @@ def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None
     intercept = float(intercept_init) if fit_intercept else 0.0
     lambdas = alpha * penalty.variable_lambdas
     lambda_cumsum = np.concatenate(([0.0], np.cumsum(lambdas)))
-    lipschitz = max(datafit.lipschitz(X, tol=1e-8) * 1.001, np.finfo(float).tiny)
+    lipschitz = max(datafit.lipschitz(X, tol=1e-3) * 1.05, np.finfo(float).tiny)
     data, indices, indptr = _packed(X)
     y = np.asarray(y, dtype=float)
     residual = y - design.x_dot(X, coef).astype(float) - intercept
@@ -191,7 +191,7 @@ def solve_splitting(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=N
     indices, ptr = penalty.group_layout()
     variable_lambdas = alpha * penalty.eta * penalty.variable_lambdas
     group_lambdas = alpha * (1 - penalty.eta) * penalty.group_lambdas
-    lipschitz = datafit.lipschitz(X, tol=1e-8) * 1.001 + (datafit.curvature_bound if fit_intercept else 0.0)
+    lipschitz = datafit.lipschitz(X, tol=1e-3) * 1.05 + (datafit.curvature_bound if fit_intercept else 0.0)
     step = STEP_FACTOR / max(lipschitz, np.finfo(float).tiny)
     dual_step = 1.0 / (step * np.max(weights) ** 2)
     coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=float)

@@ -1,0 +1,272 @@
+"""The SLOPE benchmark family: single SLOPE fits (suboptimality against time) and a path study.
+
+Single fits, P(w) = 1/(2n) ||y - Xw||^2 + alpha sum_i v_i |w|_(i) with the BH sequence (q = 0.1), no intercept, at
+alpha_max / 10: sparseopt's SLOPE with the hybrid solver and with FISTA, and sortedl1's ``Slope`` (hybrid CD).
+
+Path study (``write_path_study``, run after the single fits and written to ``slope_paths.md`` and
+``slope_paths.csv``, one CSV row per finished path): on each data set, Group SLOPE and Sparse-group SLOPE
+(eta = 0.9) paths of ``N_ALPHAS`` points from alpha_max down to ``EPS`` alpha_max, fitted with and without
+strong screening to a relative duality gap of ``PATH_TOL``; the table gives both times, the speedup, the mean
+proportions of variables and groups discarded by the screening rule, the KKT violations, and the largest
+relative objective difference between the two paths. Then the SLOPE path (hybrid solver, strong rule) against sortedl1's
+``Slope.path`` on the same grid and the same tolerance, with the largest relative objective difference.
+
+Data: synthetic (n = 200, AR(1) correlation 0.5 between neighbouring features, groups of 20 consecutive features,
+signal on half the features of 5 groups, SNR 2; p = 1000 in quick runs, 1000, 2000 and 5000 in full runs; the
+``tiny`` size of the tests uses p = 200), and scikit-learn's diabetes data with degree-3 interactions (442 x 175),
+grouped by the first raw feature of each product.
+"""
+import csv
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sparseopt.benchmarks import datasets
+from sparseopt.benchmarks.family import Family, SolverAdapter
+
+N_ALPHAS = 20
+EPS = 0.05
+PATH_TOL = 1e-5
+SIGNAL_GROUPS = 5
+GROUP_SIZE = 20
+PATH_SIZES = {"tiny": (200,), "quick": (1000,), "full": (1000, 2000, 5000)}
+CSV_COLUMNS = ("data", "model", "method", "time_s", "n_alphas", "screened_out_variables", "screened_out_groups",
+               "kkt_violations", "points_with_violations", "max_objective_difference")
+
+
+def grouped_design(n_samples, n_features, *, rho=0.5, snr=2.0, seed=0):
+    """Correlated design with a grouped signal: X has AR(1) correlation rho between neighbouring columns, groups
+    are GROUP_SIZE consecutive features, and half the features of SIGNAL_GROUPS random groups carry +-1
+    coefficients; y = X w* + noise at signal-to-noise ratio snr. Returns (X, y, group sizes)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    for j in range(1, n_features):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * X[:, j]
+    groups = [GROUP_SIZE] * (n_features // GROUP_SIZE) + ([n_features % GROUP_SIZE] if n_features % GROUP_SIZE else [])
+    coef = np.zeros(n_features)
+    for g in rng.choice(n_features // GROUP_SIZE, min(SIGNAL_GROUPS, n_features // GROUP_SIZE), replace=False):
+        members = g * GROUP_SIZE + rng.choice(GROUP_SIZE, GROUP_SIZE // 2, replace=False)
+        coef[members] = rng.choice([-1.0, 1.0], members.size)
+    signal = X @ coef
+    noise = rng.standard_normal(n_samples)
+    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
+    return np.asfortranarray(X), signal + noise, groups
+
+
+def diabetes_grouped():
+    """Diabetes with degree-3 interactions (442 x 175), features grouped by the first raw feature of each product
+    (group sizes 45, 36, ..., 1), as index lists."""
+    from itertools import combinations
+
+    X, y = datasets.diabetes(degree=3)
+    products = [c for degree in (1, 2, 3) for c in combinations(range(10), degree)]
+    groups = [[j for j, product in enumerate(products) if product[0] == first] for first in range(10)]
+    return X, y, [group for group in groups if group]
+
+
+@dataclass(frozen=True)
+class SlopeProblem:
+    """min_w 1/(2n) ||y - Xw||^2 + alpha sum_i v_i |w|_(i), BH v (q = 0.1), no intercept."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    alpha: float
+
+    @property
+    def lambdas(self):
+        from sparseopt.slope import bh_lambdas
+
+        return bh_lambdas(self.X.shape[1], 0.1)
+
+    def objective(self, coef):
+        residual = self.y - self.X @ coef
+        return 0.5 * residual @ residual / self.y.size + self.alpha * self.lambdas @ np.sort(np.abs(coef))[::-1]
+
+    def support_size(self, coef):
+        return int(np.count_nonzero(coef))
+
+
+def make_problems(size):
+    """SLOPE at alpha_max / 10 on the synthetic design (p = 200 tiny, 1000 quick, 5000 full) and on diabetes
+    (not in tiny)."""
+    from sparseopt.slope import bh_lambdas
+
+    designs = {f"synthetic 200x{p}": grouped_design(200, p)[:2] for p in PATH_SIZES[size][-1:]}
+    if size != "tiny":
+        designs["diabetes degree-3 interactions 442x175"] = datasets.diabetes(degree=3)
+    problems = []
+    for name, (X, y) in designs.items():
+        gradient = X.T @ y / y.size
+        largest = np.max(np.cumsum(np.sort(np.abs(gradient))[::-1]) / np.cumsum(bh_lambdas(X.shape[1], 0.1)))
+        problems.append(SlopeProblem(f"{name}, alpha_max/10", X, y, largest / 10))
+    return problems
+
+
+def solve_sparseopt(solver):
+    def solve(problem, tol):
+        from sparseopt.slope import SLOPE
+
+        model = SLOPE(problem.alpha, lambdas=problem.lambdas, fit_intercept=False, solver=solver, tol=tol,
+                      max_iter=100_000)
+        return model.fit(problem.X, problem.y).coef_
+
+    solve.__doc__ = f"sparseopt's SLOPE, solver={solver!r}, stopped at relative duality gap tol."
+    return solve
+
+
+def solve_sortedl1(problem, tol):
+    """sortedl1's Slope (hybrid CD, its own strong screening), stopped at relative duality gap tol."""
+    from sortedl1 import Slope
+
+    model = Slope(lam=problem.lambdas, alpha=problem.alpha, fit_intercept=False, tol=tol, max_iter=1_000_000)
+    return np.asarray(model.fit(problem.X, problem.y).coef_).ravel()
+
+
+def _path_row(data, model, method, seconds, path=None, n_groups=None, difference=None):
+    row = {"data": data, "model": model, "method": method, "time_s": seconds, "n_alphas": N_ALPHAS}
+    if path is not None and "screened" in method and "un" not in method:
+        fitted = slice(1, None)  # the first point is the zero solution, not fitted
+        n_features = path.coefs.shape[0]
+        row["screened_out_variables"] = 1 - np.mean(path.screening["n_screened_features"][fitted]) / n_features
+        row["screened_out_groups"] = 1 - np.mean(path.screening["n_screened_groups"][fitted]) / n_groups
+        row["kkt_violations"] = int(path.screening["n_kkt_violations"].sum())
+        row["points_with_violations"] = int(np.count_nonzero(path.screening["n_kkt_violations"]))
+    if difference is not None:
+        row["max_objective_difference"] = difference
+    return row
+
+
+def _timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def path_study_data(size):
+    """(name, X, y, groups) of the path study."""
+    data = [(f"synthetic 200x{p}", *grouped_design(200, p)) for p in PATH_SIZES[size]]
+    if size != "tiny":
+        data.append(("diabetes degree-3 interactions 442x175", *diabetes_grouped()))
+    return data
+
+
+def write_path_study(out_dir, size):
+    """Run the path study (see the module docstring); rows are appended to slope_paths.csv as paths finish and
+    slope_paths.md is rewritten after each data set."""
+    from sparseopt.slope import group_slope_path, slope_path, sparse_group_slope_path
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "slope_paths.csv"
+    with open(csv_path, "w", newline="") as csv_file:
+        csv.DictWriter(csv_file, CSV_COLUMNS).writeheader()
+    rows = []
+    X0, y0, groups0 = grouped_design(50, 60)  # compile the kernels before any timing
+    sparse_group_slope_path(X0, y0, groups=groups0, n_alphas=3)
+    group_slope_path(X0, y0, groups=groups0, n_alphas=3)
+    slope_path(X0, y0, n_alphas=3)
+    models = {"Group SLOPE": (group_slope_path, {}), "Sparse-group SLOPE": (sparse_group_slope_path, {"eta": 0.9})}
+    for data_name, X, y, groups in path_study_data(size):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            new_rows = _data_set_rows(data_name, X, y, groups, models, slope_path)
+        for row in new_rows:
+            rows.append(row)
+            with open(csv_path, "a", newline="") as csv_file:
+                csv.DictWriter(csv_file, CSV_COLUMNS).writerow(row)
+        (out_dir / "slope_paths.md").write_text(path_report(rows))
+        print(f"[slope paths] {data_name}: done", flush=True)
+    return rows
+
+
+def _data_set_rows(data_name, X, y, groups, models, slope_path):
+    """Rows of one data set: screened / unscreened gSLOPE and SGS paths, then our SLOPE path and sortedl1's."""
+    from sparseopt.slope.estimators import build_penalty
+
+    rows = []
+    options = dict(n_alphas=N_ALPHAS, eps=EPS, tol=PATH_TOL, max_iter=100_000)
+    for model_name, (path_function, extra) in models.items():
+        screened, screened_time = _timed(path_function, X, y, groups=groups, screen=True, **extra, **options)
+        options_on_grid = dict(options, alphas=screened.alphas)
+        options_on_grid.pop("n_alphas")
+        full, full_time = _timed(path_function, X, y, groups=groups, screen=False, **extra, **options_on_grid)
+        eta = extra.get("eta", 0.0)
+        difference = _objective_difference(X, y, screened, full.coefs, full.intercepts,
+                                           build_penalty(*X.shape, eta=eta, groups=groups))
+        rows.append(_path_row(data_name, model_name, "screened", screened_time, screened, len(groups), difference))
+        rows.append(_path_row(data_name, model_name, "unscreened", full_time))
+    ours, ours_time = _timed(slope_path, X, y, **options)
+    rows.append(_path_row(data_name, "SLOPE", "sparseopt (hybrid, screened)", ours_time, ours, X.shape[1]))
+    try:
+        from sortedl1 import Slope
+
+        reference = Slope(lambda_type="bh", q=0.1, tol=PATH_TOL, max_iter=1_000_000)
+        Slope(lambda_type="bh", q=0.1).path(X[:50, :60], y[:50], path_length=3)  # warm-up
+        reference_path, reference_time = _timed(reference.path, X, y, alphas=ours.alphas, tol_dev_change=0,
+                                                 tol_dev_ratio=1.0)
+        row = _path_row(data_name, "SLOPE", "sortedl1 (hybrid, strong)", reference_time)
+        coefs = np.asarray(reference_path.coefs).reshape(X.shape[1], -1)
+        row["max_objective_difference"] = _objective_difference(
+            X, y, ours, coefs, np.asarray(reference_path.intercepts).ravel(), build_penalty(*X.shape, eta=1.0))
+        rows.append(row)
+    except ImportError:
+        rows.append(_path_row(data_name, "SLOPE", "sortedl1 not installed", float("nan")))
+    return rows
+
+
+def _objective_difference(X, y, path, other_coefs, other_intercepts, penalty):
+    """Largest relative difference of the objectives 1/(2n) ||y - Xw - b||^2 + P_alpha(w) of two paths on the
+    grid of ``path`` (the other path may have stopped early)."""
+    worst = 0.0
+    for k, alpha in enumerate(path.alphas[:other_coefs.shape[1]]):
+        values = []
+        for coef, intercept in ((path.coefs[:, k], path.intercepts[k]), (other_coefs[:, k], other_intercepts[k])):
+            residual = y - X @ coef - intercept
+            values.append(0.5 * residual @ residual / y.size + penalty.value(coef, alpha))
+        worst = max(worst, abs(values[0] - values[1]) / abs(values[1]))
+    return worst
+
+
+def path_report(rows):
+    """Markdown tables of the path study (speedups per data set and model)."""
+    lines = ["# SLOPE family: path fitting with and without strong screening", "",
+             f"{N_ALPHAS} points from alpha_max to {EPS} alpha_max, relative duality gap {PATH_TOL}; proportions are "
+             "means over the fitted points (the first point, alpha_max, has the zero solution). The last column is "
+             "the largest relative objective difference between the screened and unscreened paths (for sortedl1: "
+             "between its path and ours).", "",
+             "| data | model | method | time (s) | speedup | variables screened out | groups screened out | "
+             "KKT violations (points) | difference |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        partner = [other for other in rows if other["data"] == row["data"] and other["model"] == row["model"]
+                   and other is not row]
+        speedup = (f"{partner[0]['time_s'] / row['time_s']:.1f}x" if partner and row["method"] in
+                   ("screened", "sparseopt (hybrid, screened)") and row["time_s"] > 0 else "")
+        violations = (f"{row['kkt_violations']} ({row['points_with_violations']})" if "kkt_violations" in row else "")
+        lines.append(f"| {row['data']} | {row['model']} | {row['method']} | {row['time_s']:.3g} | {speedup} | "
+                     f"{_percent(row.get('screened_out_variables'))} | {_percent(row.get('screened_out_groups'))} | "
+                     f"{violations} | {_number(row.get('max_objective_difference'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def _percent(value):
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+def _number(value):
+    return "" if value is None else f"{value:.1e}"
+
+
+FAMILY = Family(
+    name="slope",
+    make_problems=make_problems,
+    solvers=(
+        SolverAdapter("sparseopt SLOPE hybrid", "sparseopt", "tol", solve_sparseopt("hybrid")),
+        SolverAdapter("sparseopt SLOPE fista", "sparseopt", "tol", solve_sparseopt("fista")),
+        SolverAdapter("sortedl1", "sortedl1", "tol", solve_sortedl1),
+    ),
+    extra_report=write_path_study,
+)
