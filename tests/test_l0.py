@@ -222,3 +222,14 @@ def test_cv_picks_the_true_support_and_runs_in_parallel():
     parallel = L0RegressionCV(penalty="L0L2", n_gamma=2, max_support_size=8, cv=3, n_jobs=2).fit(X, y)
     np.testing.assert_allclose(parallel.coef_, serial.coef_)
     assert (parallel.gamma_, parallel.lambda0_) == (serial.gamma_, serial.lambda0_)
+
+
+def test_benchmark_tiny_writes_its_tables(tmp_path):
+    from sparseopt.benchmarks.cli import main
+
+    assert main(["l0", "--size", "tiny", "--out", str(tmp_path)]) == 0
+    summary = (tmp_path / "l0_summary.md").read_text()
+    for method in ("sparseopt L0", "sparseopt subset", "sparseopt Lasso", "sparseopt MCP", "abess"):
+        assert f"| {method} | 1 |" in summary
+    assert "| sparseopt subset_path |" in summary
+    assert len((tmp_path / "l0_recovery.csv").read_text().splitlines()) == 6

@@ -5,10 +5,10 @@ To add a family, write a module that defines a ``Family`` (see ``family.py`` and
 it up from here.
 """
 from sparseopt.benchmarks import lasso
-from sparseopt.benchmarks import slope
+from sparseopt.benchmarks import l0, slope
 
 #: Every family of sparseopt, in the order ``all`` runs them; each one is a subcommand.
 FAMILY_NAMES = ("lasso", "slope", "l0", "bcd", "ot")
 
 #: Families that have benchmark problems, by name.
-FAMILIES = {family.name: family for family in (lasso.FAMILY, slope.FAMILY)}
+FAMILIES = {family.name: family for family in (lasso.FAMILY, slope.FAMILY, l0.FAMILY)}
