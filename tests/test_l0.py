@@ -233,3 +233,18 @@ def test_benchmark_tiny_writes_its_tables(tmp_path):
         assert f"| {method} | 1 |" in summary
     assert "| sparseopt subset_path |" in summary
     assert len((tmp_path / "l0_recovery.csv").read_text().splitlines()) == 6
+
+
+def test_example_l0_support_recovery(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "recovery.png"
+    script = Path(__file__).resolve().parent.parent / "examples" / "l0_support_recovery.py"
+    completed = subprocess.run([sys.executable, str(script), "--out", str(out), "--samples", "150", "--features",
+                                "200"], capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    assert "L0 (CD + exchanges): " in completed.stdout and "Lasso: " in completed.stdout
+    assert out.stat().st_size > 10_000
+    # named for tests/test_examples.py: "l0_support_recovery.py"

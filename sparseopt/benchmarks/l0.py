@@ -33,7 +33,7 @@ METHODS = ("sparseopt L0", "sparseopt subset", "sparseopt Lasso", "sparseopt MCP
 COLUMNS = ("setting", "repetition", "method", "status", "exact", "f1", "prediction_error", "support_size", "time_s")
 
 #: (n, p list, SNRs, repetitions, real-data repetitions) per size
-SIZES = {"tiny": (60, (100,), (3.0,), 1, 0), "quick": (200, (500,), (1.0, 3.0, 10.0), 2, 2),
+SIZES = {"tiny": (60, (100,), (3.0,), 1, 0), "quick": (200, (500,), (1.0, 3.0, 10.0), 1, 1),
          "full": (500, (1000, 5000), (1.0, 3.0, 10.0), 10, 10)}
 
 
