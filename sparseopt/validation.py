@@ -185,6 +185,12 @@ def _real_array(values, name):
 
 
 def _check_finite(values, name):
+    """ValueError naming ``name`` if values holds NaN or infinity. A finite sum proves every entry finite (a NaN
+    or an infinity makes any sum NaN or infinite), and costs no temporary array; only a sum that overflows or
+    meets a NaN is followed by the entry-wise test."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(values)):
+            return
     if not np.all(np.isfinite(values)):
         kind = "NaN" if np.any(np.isnan(values)) else "infinity"
         raise ValueError(f"{name} contains {kind}; remove or impute it before fitting")
