@@ -76,3 +76,16 @@ def test_check_estimator_and_bad_parameters():
     for params, name in [({"eps": 0.0}, "eps"), ({"gamma": -1.0}, "gamma"), ({"n_reweightings": 0}, "n_reweightings")]:
         with pytest.raises(ValueError, match=name):
             AdaptiveLasso(**params).fit(X, y)
+
+
+def test_pipeline_and_grid_search():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _ = regression(seed=5, n=120, p=30)
+    search = GridSearchCV(make_pipeline(StandardScaler(), AdaptiveLasso()),
+                          {"adaptivelasso__alpha": [0.01, 0.1, 10.0], "adaptivelasso__gamma": [0.5, 1.0]},
+                          cv=3).fit(X, y)
+    assert search.best_params_["adaptivelasso__alpha"] in (0.01, 0.1)
+    assert search.score(X, y) > 0.9
