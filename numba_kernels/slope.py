@@ -69,28 +69,30 @@ def strong_set_size(shifted):
 
 
 @njit(cache=True)
-def slope_cluster_threshold(omega, xi, cluster_size, other_values, other_sizes, lambda_cumsum):
-    """Minimiser over z of xi/2 z^2 - omega z + J_lambda(beta) when the cluster (cluster_size features of
-    common magnitude |z|) moves and the other clusters stay (Larsson et al. 2023, the SLOPE thresholding operator).
+def slope_cluster_threshold(omega, xi, cluster_size, values, sizes, skip, lambda_cumsum):
+    """Minimiser over z of xi/2 z^2 - omega z + J_lambda(beta) when one cluster (cluster_size features of common
+    magnitude |z|) moves and the other clusters stay (Larsson et al. 2023, the SLOPE thresholding operator).
 
-    other_values (decreasing, positive) and other_sizes describe the other non-zero clusters; lambda_cumsum is
-    [0, cumsum(lambda)]. In magnitude a = |z|, the penalty is piecewise linear: between two neighbouring values
-    the cluster holds the ranks right after the R features above it, with slope S(R) = sum of lambda over ranks
-    R .. R + size - 1. Scanning from the top, a = (|omega| - S(R)) / xi is returned if it lies in the interval;
-    a = d (merge with the cluster of value d) if |omega| - xi d lies in the subdifferential [S(R + size_d), S(R)];
-    below the last cluster, max(a, 0). The sign of z is that of omega.
+    values (decreasing, positive) and sizes describe the non-zero clusters; entry ``skip`` (the moving cluster,
+    or -1) is ignored; lambda_cumsum is [0, cumsum(lambda)]. In magnitude a = |z|, the penalty is piecewise
+    linear: between two neighbouring values the cluster holds the ranks right after the R features above it,
+    with slope S(R) = sum of lambda over ranks R .. R + size - 1. Scanning from the top, a = (|omega| - S(R)) / xi
+    is returned if it lies in the interval; a = d (merge with the cluster of value d) if |omega| - xi d lies in
+    the subdifferential [S(R + size_d), S(R)]; below the last cluster, max(a, 0). The sign of z is that of omega.
     """
     magnitude = abs(omega)
     above = 0
-    for i in range(other_values.shape[0]):
+    for i in range(values.shape[0]):
+        if i == skip:
+            continue
         slope = lambda_cumsum[above + cluster_size] - lambda_cumsum[above]
         candidate = (magnitude - slope) / xi
-        if candidate > other_values[i]:
+        if candidate > values[i]:
             return math.copysign(candidate, omega)
-        below = above + other_sizes[i]
+        below = above + sizes[i]
         slope_below = lambda_cumsum[below + cluster_size] - lambda_cumsum[below]
-        if magnitude - xi * other_values[i] >= slope_below:
-            return math.copysign(other_values[i], omega)
+        if magnitude - xi * values[i] >= slope_below:
+            return math.copysign(values[i], omega)
         above = below
     slope = lambda_cumsum[above + cluster_size] - lambda_cumsum[above]
     return math.copysign(max((magnitude - slope) / xi, 0.0), omega)
@@ -114,12 +116,18 @@ def _clusters(coef):
 
 
 @njit(cache=True)
-def _move_cluster(values, sizes, members, k, start, new_value, other_values, other_sizes):
+def _move_cluster(values, sizes, members, k, start, new_value):
     """The cluster structure after cluster k (members[start:start + sizes[k]]) takes the magnitude new_value:
-    dropped at 0, merged into a cluster of equal value, or inserted at its rank. other_values / other_sizes are
-    the structure without cluster k."""
+    kept in place if its rank does not change, else dropped at 0, merged into a cluster of equal value, or
+    inserted at its rank."""
+    n_clusters = values.shape[0]
+    if new_value > 0.0 and (k == 0 or new_value < values[k - 1]) and (k == n_clusters - 1 or new_value > values[k + 1]):
+        values[k] = new_value
+        return values, sizes, members
     block = members[start:start + sizes[k]]
     rest = np.concatenate((members[:start], members[start + sizes[k]:]))
+    other_values = np.concatenate((values[:k], values[k + 1:]))
+    other_sizes = np.concatenate((sizes[:k], sizes[k + 1:]))
     if new_value == 0.0:
         return other_values, other_sizes, rest
     position = 0
@@ -128,12 +136,10 @@ def _move_cluster(values, sizes, members, k, start, new_value, other_values, oth
     cut = np.sum(other_sizes[:position])
     if position < other_values.shape[0] and other_values[position] == new_value:
         cut += other_sizes[position]
-        new_sizes = other_sizes.copy()
-        new_sizes[position] += block.shape[0]
-        new_values = other_values
-    else:
-        new_values = np.concatenate((other_values[:position], np.array([new_value]), other_values[position:]))
-        new_sizes = np.concatenate((other_sizes[:position], np.array([block.shape[0]]), other_sizes[position:]))
+        other_sizes[position] += block.shape[0]
+        return other_values, other_sizes, np.concatenate((rest[:cut], block, rest[cut:]))
+    new_values = np.concatenate((other_values[:position], np.array([new_value]), other_values[position:]))
+    new_sizes = np.concatenate((other_sizes[:position], np.array([block.shape[0]]), other_sizes[position:]))
     return new_values, new_sizes, np.concatenate((rest[:cut], block, rest[cut:]))
 
 
@@ -166,14 +172,11 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
         xi = np.dot(direction, direction) / n_samples
         if xi == 0.0:
             continue
-        other_values = np.concatenate((values[:k], values[k + 1:]))
-        other_sizes = np.concatenate((sizes[:k], sizes[k + 1:]))
         new = slope_cluster_threshold(value * xi + np.dot(direction, residual) / n_samples, xi, cluster.shape[0],
-                                      other_values, other_sizes, lambda_cumsum)
+                                      values, sizes, k, lambda_cumsum)
         if new == value:
             continue
         residual -= (new - value) * direction
         for j in cluster:
             coef[j] = math.copysign(1.0, coef[j]) * new
-        values, sizes, members = _move_cluster(values, sizes, members, k, start, abs(new), other_values,
-                                               other_sizes)
+        values, sizes, members = _move_cluster(values, sizes, members, k, start, abs(new))

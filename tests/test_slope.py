@@ -218,7 +218,8 @@ def brute_force_threshold(omega, xi, size, values, sizes, lambdas):
 def test_cluster_threshold_against_brute_force(omega):
     values, sizes = np.array([1.2, 0.7, 0.3]), np.array([1, 2, 1])
     lambdas = np.linspace(0.6, 0.1, 6)
-    result = slope_cluster_threshold(omega, 1.3, 2, values, sizes, np.r_[0.0, np.cumsum(lambdas)])
+    result = slope_cluster_threshold(omega, 1.3, 2, np.r_[values[:1], 9.0, values[1:]], np.r_[sizes[:1], 5, sizes[1:]],
+                                     1, np.r_[0.0, np.cumsum(lambdas)])  # entry 1 is the moving cluster: skipped
     assert result == pytest.approx(brute_force_threshold(omega, 1.3, 2, values, sizes, lambdas), abs=2e-4)
 
 
@@ -283,3 +284,20 @@ def test_example_slope_paths(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "screened path equals unscreened path: yes" in completed.stdout  # runs "slope_paths.py"
     assert out.stat().st_size > 10_000
+
+
+def test_benchmark_path_study(tmp_path, monkeypatch):
+    from sparseopt.benchmarks import slope as slope_benchmark
+
+    monkeypatch.setitem(slope_benchmark.PATH_SIZES, "tiny", (100,))
+    monkeypatch.setattr(slope_benchmark, "N_ALPHAS", 6)
+    rows = slope_benchmark.write_path_study(tmp_path, "tiny")
+    assert [(row["model"], row["method"]) for row in rows][:4] == [
+        ("Group SLOPE", "screened"), ("Group SLOPE", "unscreened"),
+        ("Sparse-group SLOPE", "screened"), ("Sparse-group SLOPE", "unscreened")]
+    for row in rows:
+        if row["method"] == "screened":
+            assert 0 <= row["screened_out_variables"] < 1 and row["max_objective_difference"] < 1e-4
+    report = (tmp_path / "slope_paths.md").read_text()
+    assert "| synthetic 200x100 | Sparse-group SLOPE | screened |" in report
+    assert len((tmp_path / "slope_paths.csv").read_text().splitlines()) == len(rows) + 1

@@ -13,8 +13,8 @@ relative objective difference between the two paths. Then the SLOPE path (hybrid
 
 Data: synthetic (n = 200, AR(1) correlation 0.5 between neighbouring features, groups of 20 consecutive features,
 signal on half the features of 5 groups, SNR 2; p = 1000 in quick runs, 1000, 2000 and 5000 in full runs; the
-``tiny`` size of the tests uses p = 200), and scikit-learn's diabetes data with degree-3 interactions (442 x 175),
-grouped by the first raw feature of each product.
+``tiny`` size of the tests uses p = 200), and in full runs scikit-learn's diabetes data with degree-3
+interactions (442 x 175), grouped by the first raw feature of each product.
 """
 import csv
 import time
@@ -92,11 +92,11 @@ class SlopeProblem:
 
 def make_problems(size):
     """SLOPE at alpha_max / 10 on the synthetic design (p = 200 tiny, 1000 quick, 5000 full) and on diabetes
-    (not in tiny)."""
+    (full runs only)."""
     from sparseopt.slope import bh_lambdas
 
     designs = {f"synthetic 200x{p}": grouped_design(200, p)[:2] for p in PATH_SIZES[size][-1:]}
-    if size != "tiny":
+    if size == "full":
         designs["diabetes degree-3 interactions 442x175"] = datasets.diabetes(degree=3)
     problems = []
     for name, (X, y) in designs.items():
@@ -149,7 +149,7 @@ def _timed(function, *args, **kwargs):
 def path_study_data(size):
     """(name, X, y, groups) of the path study."""
     data = [(f"synthetic 200x{p}", *grouped_design(200, p)) for p in PATH_SIZES[size]]
-    if size != "tiny":
+    if size == "full":
         data.append(("diabetes degree-3 interactions 442x175", *diabetes_grouped()))
     return data
 

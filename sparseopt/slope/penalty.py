@@ -10,6 +10,7 @@ the features of group g by c_g and H(q) = J_lambda(||q_g||) is the unweighted gr
 sum_{i<=k} lambda_i.
 """
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import xlogy
@@ -52,6 +53,7 @@ class SortedGroupPenalty:
     def n_groups(self):
         return self.group_weights.size
 
+    @cached_property
     def group_layout(self):
         """(group_indices, group_ptr): group g holds group_indices[group_ptr[g]:group_ptr[g + 1]]."""
         indices = np.argsort(self.feature_group, kind="stable").astype(np.int64)
@@ -64,7 +66,7 @@ class SortedGroupPenalty:
 
     def group_values(self, values):
         """||values_g||_2 for every group."""
-        return group_norms(np.ascontiguousarray(values, dtype=float), *self.group_layout())
+        return group_norms(np.ascontiguousarray(values, dtype=float), *self.group_layout)
 
     def value(self, coef, alpha):
         """P(coef) at level alpha."""

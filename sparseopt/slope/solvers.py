@@ -108,7 +108,7 @@ def solve_fista(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None,
     elif penalty.eta == 0:
         weights = penalty.feature_weights()
         problem_X = _scaled_columns(X, 1.0 / weights)
-        prox_penalty = GroupSortedL1(alpha, penalty.group_lambdas, *penalty.group_layout())
+        prox_penalty = GroupSortedL1(alpha, penalty.group_lambdas, *penalty.group_layout)
     else:
         raise ValueError("FISTA solves SLOPE (eta = 1) and Group SLOPE (eta = 0); use the splitting solver")
 
@@ -188,7 +188,7 @@ def solve_splitting(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=N
     """
     n_features = X.shape[1]
     weights = penalty.feature_weights()
-    indices, ptr = penalty.group_layout()
+    indices, ptr = penalty.group_layout
     variable_lambdas = alpha * penalty.eta * penalty.variable_lambdas
     group_lambdas = alpha * (1 - penalty.eta) * penalty.group_lambdas
     lipschitz = datafit.lipschitz(X, tol=1e-3) * 1.05 + (datafit.curvature_bound if fit_intercept else 0.0)
