@@ -15,16 +15,22 @@ from numba_kernels import linalg
 
 
 PARALLEL_MIN_ENTRIES = 200_000  # stored entries of X from which a product is split over threads
+SERIAL_BLAS_FROM = 10_000  # vector length from which OpenBLAS may split a dot product over threads
 
 
 @contextlib.contextmanager
 def _threads_for(X):
-    """Run the enclosed kernels on all Numba threads if X is large, else on one."""
+    """Run the enclosed kernels on all Numba threads if X is large, else on one (no call to numba when the
+    count is already right, as it is inside a solver)."""
     entries = X.nnz if sp.issparse(X) else X.size
     previous = numba.get_num_threads()
-    numba.set_num_threads(previous if entries >= PARALLEL_MIN_ENTRIES else 1)
+    wanted = previous if entries >= PARALLEL_MIN_ENTRIES else 1
+    if wanted == previous:
+        yield previous
+        return
+    numba.set_num_threads(wanted)
     try:
-        yield numba.get_num_threads()
+        yield wanted
     finally:
         numba.set_num_threads(previous)
 
@@ -36,21 +42,29 @@ def _blas_controller():
     return ThreadpoolController()
 
 
-def serial_blas(solver):
-    """Decorator: run ``solver`` with the BLAS library on one thread.
+def solver_threads(solver):
+    """Decorator for a solver whose first argument is X (or an object holding it as ``.X``): it runs with the
+    Numba thread count chosen once for X (see ``_threads_for``) and, when X has a side of at least
+    ``SERIAL_BLAS_FROM``, with NumPy's BLAS on one thread.
 
-    The solvers' own heavy products are Numba kernels; what they leave to NumPy's BLAS are dot products of
-    length p. OpenBLAS splits those over threads from about 10^4 entries, and on a busy machine waking its
-    threads costs far more than the product: measured here with other processes on both cores, a dot product of
-    two vectors of 20,000 entries took 2 to 20 ms instead of 10 us, and one Lasso fit on a 1000 x 20000 design
-    spent half of its time in them.
+    The solvers' heavy products are Numba kernels; what they leave to BLAS are dot products of length p or n.
+    OpenBLAS splits those over threads from about 10^4 entries, and on a busy machine waking its threads costs
+    far more than the product: measured here with other processes on both cores, a dot product of two vectors of
+    20,000 entries took 2 to 20 ms instead of 10 us, and one Lasso fit on a 1000 x 20000 design spent half of
+    its time in them. Below that size the limit is not needed and is skipped (setting it costs about 50 us).
     """
     @functools.wraps(solver)
-    def with_serial_blas(*args, **kwargs):
-        with _blas_controller().limit(limits=1, user_api="blas"):
-            return solver(*args, **kwargs)
+    def with_chosen_threads(first, *args, **kwargs):
+        X = getattr(first, "X", first)
+        shape = getattr(X, "shape", ())
+        if len(shape) != 2:  # not validated yet (a list, say): the solver's own checks will speak
+            return solver(first, *args, **kwargs)
+        serial = (_blas_controller().limit(limits=1, user_api="blas") if max(shape) >= SERIAL_BLAS_FROM
+                  else contextlib.nullcontext())
+        with _threads_for(X), serial:
+            return solver(first, *args, **kwargs)
 
-    return with_serial_blas
+    return with_chosen_threads
 
 
 def _is_csc(X):

@@ -38,7 +38,7 @@ def optimality_violation(X, y, datafit, penalty, coef, linear_predictor, fit_int
     return float(violation)
 
 
-@design.serial_blas
+@design.solver_threads
 def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-8, coef_init=None,
           intercept_init=0.0, check_every=10, stop_criterion=None):
     """Minimise F(Xw + b) + P(w) by accelerated proximal gradient with backtracking.

@@ -69,7 +69,7 @@ def _violations(gradient, coef, coef_norms, l1, sizes):
     return np.where(zero, np.maximum(_group_norms(gradient, sizes) - l1, 0.0), active)
 
 
-@design.serial_blas
+@design.solver_threads
 def solve_group_least_squares(centered, Y, groups, group_l1, *, coef_init=None, max_iter=100, max_epochs=50_000,
                               tol=1e-4, initial_size=10, screening=True):
     """Minimise 1/(2n) ||Y - X_c W||_F^2 + sum_g l1_g ||W_g||_F by working-set block coordinate descent.

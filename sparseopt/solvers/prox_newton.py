@@ -28,7 +28,7 @@ def logistic_alpha_max(X, targets):
     return max(np.max(np.abs(design.xt_dot(X, targets - targets.mean()))) / X.shape[0], np.finfo(float).tiny)
 
 
-@design.serial_blas
+@design.solver_threads
 def solve_sparse_logistic(X, targets, alpha, *, fit_intercept=True, max_iter=50, tol=1e-6, coef_init=None,
                           intercept_init=None):
     """Proximal Newton on validated X (dense Fortran or CSC) and targets t in {0, 1}.

@@ -142,7 +142,7 @@ def _zero_out(centered, coef, features, residual_s, weighted_sum):
             weighted_sum + centered.n_samples * (centered.X_offset @ removed))
 
 
-@design.serial_blas
+@design.solver_threads
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
                                   max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
                                   strong_set=None):
