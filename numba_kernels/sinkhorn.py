@@ -1,0 +1,197 @@
+"""Kernels of entropic optimal transport: log-domain Sinkhorn half-steps, the plan and its marginals, the
+sparsified plan and the conjugate-gradient solve of the sparse Newton system.
+
+Notation. a (n,), b (m,) positive weights of equal mass, C (n, m) ground cost, reg > 0. Potentials f (n,),
+g (m,) define the plan
+
+    P_ij = exp((f_i + g_j - C_ij) / reg),
+
+and the concave dual (Lyapunov) function
+
+    D(f, g) = <a, f> + <b, g> - reg sum_ij P_ij + reg sum_i a_i,
+
+whose gradient is the marginal violation (a - P 1, b - P^T 1) and whose Hessian is
+-(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]]. Sinkhorn maximises D exactly in g, then in f. Every
+exponential is taken of a number <= 0 after subtracting a maximum (log-sum-exp), so no kernel overflows for
+any reg > 0. Float64 only. Every kernel goes over rows of a C-contiguous matrix (the column update takes M^T
+stored C-contiguous), split over threads that each own their output entries.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_BLOCK = 64  # columns that one thread handles at a time in the column-wise kernels
+# Terms exp(v - max) with v - max < -_NEGLIGIBLE add less than 2e-22 each to a sum that holds 1: they are
+# skipped, which also avoids libm's slow path for subnormal results (below exp(-708)).
+_NEGLIGIBLE = 50.0
+_ROW_CHUNKS = 32  # chunks of rows with their own histogram in plan_and_marginals
+HISTOGRAM_BINS = 1420  # natural-log bins of the plan's entries, from exp(710) down to exp(-708)
+
+
+@njit(cache=True, parallel=True)
+def update_potential(other, C, reg, log_w, w, current, out):
+    """out_i = reg log w_i - reg LSE_j((other_j - C_ij) / reg), the exact maximiser of D in the potential of
+    the rows of C given the potential ``other`` of its columns; parallel over rows.
+
+    LSE(v) = max(v) + log sum exp(v - max(v)). Called with (g, M, a) it is Sinkhorn's f-update, after which
+    P 1 = a; with (f, M^T, b) (M^T stored C-contiguous) the g-update. Returns, for free, the L1 error of the
+    marginal w of the plan before the update, whose potential was ``current``:
+    sum_i |(P 1)_i - w_i| = sum_i w_i |expm1((current_i - out_i) / reg)|.
+    """
+    n, m = C.shape
+    if other.shape[0] != m or log_w.shape[0] != n or w.shape[0] != n or current.shape[0] != n \
+            or out.shape[0] != n:
+        raise ValueError("update_potential: lengths of other, log_w, w, current, out must match C's shape")
+    inv_reg = 1.0 / reg
+    errors = np.empty(n)
+    for i in prange(n):
+        largest = -np.inf
+        for j in range(m):
+            largest = max(largest, other[j] - C[i, j])
+        total = 0.0
+        for j in range(m):
+            exponent = (other[j] - C[i, j] - largest) * inv_reg
+            if exponent > -_NEGLIGIBLE:
+                total += math.exp(exponent)
+        out[i] = reg * log_w[i] - largest - reg * math.log(total)
+        errors[i] = w[i] * abs(math.expm1((current[i] - out[i]) * inv_reg))
+    return errors.sum()
+
+
+@njit(cache=True, parallel=True)
+def plan_and_marginals(f, g, C, reg, P):
+    """Write P_ij = exp((f_i + g_j - C_ij) / reg) into P (0 below exp(-708), the subnormal range); return its
+    row sums P 1, column sums P^T 1, and the count and mass of its entries by natural-log bin.
+
+    Bin k (0 <= k < ``HISTOGRAM_BINS``) holds the entries in (exp(709 - k), exp(710 - k)]. Chunks of rows are
+    split over threads, each with its own histogram; the column sums are a second sweep over blocks of columns.
+    """
+    n, m = C.shape
+    if f.shape[0] != n or g.shape[0] != m or P.shape[0] != n or P.shape[1] != m:
+        raise ValueError("plan_and_marginals: shapes of f, g, P must match C's")
+    inv_reg = 1.0 / reg
+    row_sums = np.empty(n)
+    n_chunks = min(n, _ROW_CHUNKS)
+    chunk_counts = np.zeros((n_chunks, HISTOGRAM_BINS), dtype=np.int64)
+    chunk_masses = np.zeros((n_chunks, HISTOGRAM_BINS))
+    for chunk in prange(n_chunks):
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            total = 0.0
+            for j in range(m):
+                exponent = (f[i] + g[j] - C[i, j]) * inv_reg
+                value = 0.0
+                if exponent > -708.0:
+                    value = math.exp(exponent)
+                    position = min(max(int(710.0 - exponent), 0), HISTOGRAM_BINS - 1)
+                    chunk_counts[chunk, position] += 1
+                    chunk_masses[chunk, position] += value
+                P[i, j] = value
+                total += value
+            row_sums[i] = total
+    col_sums = np.zeros(m)
+    n_blocks = (m + _BLOCK - 1) // _BLOCK
+    for block in prange(n_blocks):
+        start = block * _BLOCK
+        stop = min(start + _BLOCK, m)
+        for i in range(n):
+            for j in range(start, stop):
+                col_sums[j] += P[i, j]
+    return row_sums, col_sums, chunk_counts.sum(axis=0), chunk_masses.sum(axis=0)
+
+
+def histogram_bin_floor(position):
+    """The lower end exp(709 - position) of a bin of ``plan_and_marginals``'s histogram."""
+    return math.exp(709.0 - position)
+
+
+@njit(cache=True, parallel=True)
+def entries_at_least(P, threshold):
+    """The entries P_ij >= threshold as a CSR matrix (indptr, indices, data); parallel over rows."""
+    n, m = P.shape
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for i in prange(n):
+        count = 0
+        for j in range(m):
+            if P[i, j] >= threshold:
+                count += 1
+        counts[i + 1] = count
+    indptr = np.cumsum(counts)
+    indices = np.empty(indptr[n], dtype=np.int64)
+    data = np.empty(indptr[n])
+    for i in prange(n):
+        position = indptr[i]
+        for j in range(m):
+            if P[i, j] >= threshold:
+                indices[position] = j
+                data[position] = P[i, j]
+                position += 1
+    return indptr, indices, data
+
+
+@njit(cache=True)
+def _sparse_hessian_product(indptr, indices, data, row_sums, col_sums, x, y, out_x, out_y):
+    """(out_x, out_y) = [[diag(row_sums), S], [S^T, diag(col_sums)]] (x, y) with S = (indptr, indices, data),
+    restricted to y_{m-1} = 0 (the last entry of y is ignored and out_y_{m-1} set to 0)."""
+    n = row_sums.shape[0]
+    m = col_sums.shape[0]
+    for j in range(m):
+        out_y[j] = col_sums[j] * y[j]
+    out_y[m - 1] = 0.0
+    last = m - 1
+    for i in range(n):
+        total = row_sums[i] * x[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j != last:
+                total += data[k] * y[j]
+                out_y[j] += data[k] * x[i]
+        out_x[i] = total
+
+
+@njit(cache=True)
+def sparse_newton_direction(indptr, indices, data, row_sums, col_sums, rhs_x, rhs_y, rtol, max_iter):
+    """Solve H (dx, dy) = (rhs_x, rhs_y) with H = [[diag(row_sums), S], [S^T, diag(col_sums)]], S sparse (CSR).
+
+    H is positive semi-definite; with S = P (no entry dropped) its null direction is (1, -1). The solve is
+    restricted to dy_{m-1} = 0, where H is positive definite, which picks the solution of that gauge (the
+    right-hand side's last y entry is then implied when 1^T rhs_x = 1^T rhs_y). Conjugate gradient with the
+    Jacobi preconditioner diag(row_sums, col_sums), stopped when ||residual|| <= rtol ||rhs|| or after max_iter
+    iterations. Returns (dx, dy, iterations).
+    """
+    n = row_sums.shape[0]
+    m = col_sums.shape[0]
+    dx = np.zeros(n)
+    dy = np.zeros(m)
+    res_x = rhs_x.copy()
+    res_y = rhs_y.copy()
+    res_y[m - 1] = 0.0
+    z_x = res_x / row_sums
+    z_y = res_y / col_sums
+    dir_x = z_x.copy()
+    dir_y = z_y.copy()
+    hd_x = np.empty(n)
+    hd_y = np.empty(m)
+    rz = np.dot(res_x, z_x) + np.dot(res_y, z_y)
+    stop_norm = rtol * math.sqrt(np.dot(res_x, res_x) + np.dot(res_y, res_y))
+    iteration = 0
+    while iteration < max_iter:
+        if math.sqrt(np.dot(res_x, res_x) + np.dot(res_y, res_y)) <= stop_norm:
+            break
+        _sparse_hessian_product(indptr, indices, data, row_sums, col_sums, dir_x, dir_y, hd_x, hd_y)
+        curvature = np.dot(dir_x, hd_x) + np.dot(dir_y, hd_y)
+        if not curvature > 0.0:
+            break
+        step = rz / curvature
+        dx += step * dir_x
+        dy += step * dir_y
+        res_x -= step * hd_x
+        res_y -= step * hd_y
+        z_x = res_x / row_sums
+        z_y = res_y / col_sums
+        rz_next = np.dot(res_x, z_x) + np.dot(res_y, z_y)
+        dir_x = z_x + (rz_next / rz) * dir_x
+        dir_y = z_y + (rz_next / rz) * dir_y
+        rz = rz_next
+        iteration += 1
+    return dx, dy, iteration

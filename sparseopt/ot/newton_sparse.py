@@ -1,0 +1,153 @@
+"""Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024): Sinkhorn steps, then sparse Newton steps on the dual.
+
+The dual (Lyapunov) function of min_P <M, P> + reg sum P log P subject to P 1 = a, P^T 1 = b is, with
+P_ij(f, g) = exp((f_i + g_j - M_ij) / reg),
+
+    D(f, g) = <a, f> + <b, g> - reg sum_ij P_ij + reg sum_i a_i        (concave),
+    grad D = (a - P 1, b - P^T 1),    hess D = -(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]].
+
+Stage 1 runs Sinkhorn until the L1 marginal error is below ``switch_tol`` (at most ``switch_iter`` steps).
+Stage 2 repeats: keep the largest entries of P (S: at least a ``keep_fraction`` of them, and all but a mass of
+``drop_ratio`` times the marginal error), solve
+
+    [[diag(P 1), S], [S^T, diag(P^T 1)]] (dx, dy) = reg grad D
+
+by Jacobi-preconditioned conjugate gradient in the gauge dy_{m-1} = 0 (the null direction (1, -1) of the
+exact Hessian; a sparse LU solve when CG has not converged after ``cg_max_iter`` iterations), and take the
+step t (dx, dy) for the first t in 1, 1/2, 1/4, ... that increases D by at least 1e-4 t <grad D, (dx, dy)>
+(Armijo) or lowers the marginal error (near convergence the increase of D falls below the rounding of D,
+while the error still measures progress). The diagonal blocks use the full P, so the sparsified matrix stays
+positive semi-definite. When no step is accepted, Sinkhorn steps are taken instead (fallback; their number
+doubles after each consecutive failure) and the kept fraction doubles.
+
+Where it pays off: when P is close to a permutation (or another sparse optimal face), Newton converges in a
+few steps from a rough Sinkhorn start. Where P has many entries that must shrink by orders of magnitude, each
+Newton step only divides them by about e (its linear model sends them to 0 with a potential change of -reg),
+so stage 2 converges linearly with rate ~1/e, still far faster than Sinkhorn at small reg.
+"""
+import math
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, plan_and_marginals,
+                                    sparse_newton_direction)
+from sparseopt.ot.log_sinkhorn import sinkhorn_iterations
+
+#: Armijo constant of the line search, smallest step tried, and the largest kept fraction of P.
+ARMIJO = 1e-4
+SMALLEST_STEP = 2.0**-10
+MAX_KEEP_FRACTION = 0.5
+#: Sinkhorn steps of the first fallback (doubled after each consecutive failure of a Newton step).
+FALLBACK_STEPS = 10
+
+
+class _Iterate:
+    """Potentials (f, g) with their plan P, marginals, L1 marginal error and dual value D(f, g)."""
+
+    def __init__(self, problem, f, g, plan_buffer):
+        self.f, self.g, self.plan = f, g, plan_buffer
+        self.row_sums, self.col_sums, self.bin_counts, self.bin_masses = plan_and_marginals(
+            f, g, problem.M, problem.reg, plan_buffer)
+        self.grad_f = problem.a - self.row_sums
+        self.grad_g = problem.b - self.col_sums
+        self.error = np.abs(self.grad_f).sum() + np.abs(self.grad_g).sum()
+        self.dual = (problem.a @ f + problem.b @ g
+                     - problem.reg * (self.row_sums.sum() - problem.a.sum()))
+
+
+def kept_entries_threshold(iterate, keep_fraction, dropped_mass):
+    """A threshold t such that the entries of the plan >= t are at least ceil(keep_fraction n m) and the
+    entries < t sum to at most ``dropped_mass``: the largest such t among the bin ends of the plan's
+    histogram (bins of a factor e, made with the plan)."""
+    n_keep = math.ceil(keep_fraction * iterate.plan.size)
+    count_from_bin = np.cumsum(iterate.bin_counts)
+    mass_below_bin = iterate.bin_masses[::-1].cumsum()[::-1] - iterate.bin_masses
+    eligible = np.flatnonzero((count_from_bin >= n_keep) & (mass_below_bin <= dropped_mass))
+    return histogram_bin_floor(eligible[0]) if eligible.size else 0.0
+
+
+def newton_direction(problem, iterate, keep_fraction, drop_ratio, cg_rtol, cg_max_iter):
+    """The sparse Newton ascent direction (dx, dy) at ``iterate``, the number of CG iterations (-1 when CG
+    missed its tolerance and a sparse direct solve gave the direction), and the number of entries of P kept (at
+    least a ``keep_fraction`` of them, and all but a mass of drop_ratio * error)."""
+    threshold = kept_entries_threshold(iterate, keep_fraction, drop_ratio * iterate.error)
+    kept = entries_at_least(iterate.plan, threshold)
+    tiny = np.finfo(np.float64).tiny
+    diagonals = np.maximum(iterate.row_sums, tiny), np.maximum(iterate.col_sums, tiny)
+    rhs = problem.reg * iterate.grad_f, problem.reg * iterate.grad_g
+    dx, dy, cg_iter = sparse_newton_direction(*kept, *diagonals, *rhs, cg_rtol, cg_max_iter)
+    if cg_iter >= cg_max_iter:
+        dx, dy = direct_newton_direction(kept, diagonals, rhs, iterate.plan.shape)
+        cg_iter = -1
+    return dx, dy, cg_iter, kept[2].size
+
+
+def direct_newton_direction(kept, diagonals, rhs, shape):
+    """The solution of [[diag(r), S], [S^T, diag(c)]] (dx, dy) = rhs with dy_{m-1} = 0, by a sparse LU
+    factorisation (SuperLU): used when conjugate gradient stalls on an ill-conditioned system."""
+    n, m = shape
+    S = sp.csr_matrix(kept[::-1], shape=shape)[:, : m - 1]
+    hessian = sp.bmat([[sp.diags(diagonals[0]), S], [S.T, sp.diags(diagonals[1][: m - 1])]], format="csc")
+    solution = spla.spsolve(hessian, np.concatenate([rhs[0], rhs[1][: m - 1]]))
+    return solution[:n], np.append(solution[n:], 0.0)
+
+
+def line_search(problem, iterate, direction, trial_buffer):
+    """The first iterate z + t d, t = 1, 1/2, ..., with an Armijo increase of D or a lower marginal error;
+    None when no t >= ``SMALLEST_STEP`` qualifies."""
+    dx, dy = direction
+    slope = iterate.grad_f @ dx + iterate.grad_g @ dy
+    step = 1.0
+    while step >= SMALLEST_STEP:
+        trial = _Iterate(problem, iterate.f + step * dx, iterate.g + step * dy, trial_buffer)
+        if trial.dual >= iterate.dual + ARMIJO * step * slope or trial.error < iterate.error:
+            return trial
+        step *= 0.5
+    return None
+
+
+def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=1e-2, switch_iter=None, keep_fraction=None,
+                  drop_ratio=1.0, cg_max_iter=None):
+    """Sinkhorn-Newton-Sparse from (f, g) on a reduced ``TransportProblem``.
+
+    Parameters
+    ----------
+    max_iter : total iterations (Sinkhorn, Newton and fallback Sinkhorn steps together).
+    tol : stop when the L1 marginal error ||P1 - a||_1 + ||P^T 1 - b||_1 < tol.
+    trace : ``log_sinkhorn.Trace`` receiving each iteration's error, time and kind.
+    switch_tol, switch_iter : stage 1 stops at error < switch_tol, or after switch_iter steps (default
+        max_iter).
+    keep_fraction : fraction of the entries of P kept at least in the Hessian; default min(5 / min(n, m), 0.5).
+    drop_ratio : the entries left out of the Hessian sum to at most drop_ratio * (current marginal error).
+    cg_max_iter : cap on the conjugate-gradient iterations per Newton step; default max(n + m, 100).
+
+    Returns (f, g, plan, error).
+    """
+    n, m = problem.M.shape
+    keep_fraction = min(5.0 / min(n, m), MAX_KEEP_FRACTION) if keep_fraction is None else keep_fraction
+    cg_max_iter = max(n + m, 100) if cg_max_iter is None else cg_max_iter
+    switch_iter = max_iter if switch_iter is None else min(switch_iter, max_iter)
+
+    sinkhorn_iterations(problem, f, g, switch_iter, max(tol, switch_tol), trace)
+    buffers = [np.empty((n, m)), np.empty((n, m))]
+    iterate = _Iterate(problem, f, g, buffers[0])
+    fallback_steps = FALLBACK_STEPS
+    while iterate.error >= tol and trace.n_iter < max_iter:
+        direction = newton_direction(problem, iterate, keep_fraction, drop_ratio,
+                                     min(0.1, math.sqrt(iterate.error)), cg_max_iter)[:2]
+        spare_buffer = buffers[1] if iterate.plan is buffers[0] else buffers[0]
+        trial = line_search(problem, iterate, direction, spare_buffer)
+        if trial is not None:
+            iterate = trial
+            trace.record("newton", iterate.error)
+            fallback_steps = FALLBACK_STEPS
+            continue
+        f, g = iterate.f.copy(), iterate.g.copy()
+        steps = min(fallback_steps, max_iter - trace.n_iter)
+        sinkhorn_iterations(problem, f, g, steps, tol, trace, kind="fallback_sinkhorn")
+        iterate = _Iterate(problem, f, g, iterate.plan)
+        fallback_steps *= 2
+        keep_fraction = min(2.0 * keep_fraction, MAX_KEEP_FRACTION)
+    return iterate.f, iterate.g, iterate.plan, iterate.error

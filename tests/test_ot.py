@@ -1,0 +1,188 @@
+"""Entropic OT: log-domain Sinkhorn and Sinkhorn-Newton-Sparse against POT, ot.emd and the optimality conditions."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from numba_kernels.sinkhorn import plan_and_marginals, sparse_newton_direction, update_potential
+from sparseopt.ot import sinkhorn, sinkhorn2
+
+ot = pytest.importorskip("ot")
+METHODS = ["log", "newton-sparse"]
+
+
+def clouds(n, m, seed=0):
+    """Random weights and the squared Euclidean cost between two Gaussian clouds in the plane."""
+    rng = np.random.default_rng(seed)
+    X, Y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2)) + 1.0
+    a, b = rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, m)
+    return a / a.sum(), b / b.sum(), ot.dist(X, Y)
+
+
+def marginal_error(plan, a, b):
+    plan = plan.toarray() if sp.issparse(plan) else plan
+    return np.abs(plan.sum(axis=1) - a).sum() + np.abs(plan.sum(axis=0) - b).sum()
+
+
+def test_kernels_against_numpy():
+    a, b, M = clouds(7, 5)
+    reg = 0.3
+    rng = np.random.default_rng(1)
+    f, g = rng.normal(size=7), rng.normal(size=5)
+    g_out = np.empty(5)
+    column_error = update_potential(f, np.ascontiguousarray(M.T), reg, np.log(b), b, g, g_out)
+    plan = np.exp((f[:, None] + g[None, :] - M) / reg)
+    expected_g = reg * np.log(b) - reg * np.log(np.exp((f[:, None] - M) / reg).sum(axis=0))
+    np.testing.assert_allclose(g_out, expected_g, rtol=1e-13)
+    assert column_error == pytest.approx(np.abs(plan.sum(axis=0) - b).sum(), rel=1e-12)
+    kernel_plan = np.empty_like(M)
+    row_sums, col_sums, counts, masses = plan_and_marginals(f, g, M, reg, kernel_plan)
+    np.testing.assert_allclose(kernel_plan, plan, rtol=1e-14)
+    np.testing.assert_allclose(row_sums, plan.sum(axis=1), rtol=1e-13)
+    np.testing.assert_allclose(col_sums, plan.sum(axis=0), rtol=1e-13)
+    assert counts.sum() == plan.size and masses.sum() == pytest.approx(plan.sum(), rel=1e-13)
+
+
+def test_newton_direction_solves_the_system():
+    a, b, M = clouds(6, 4)
+    plan = np.exp(-M / 0.5)
+    csr = sp.csr_matrix(plan)
+    rhs_x, rhs_y = plan.sum(axis=1) - a, plan.sum(axis=0) - b
+    rhs_y -= (rhs_y.sum() - rhs_x.sum()) / 4  # consistent right-hand side (1^T rhs_x = 1^T rhs_y)
+    dx, dy, _ = sparse_newton_direction(csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data,
+                                        plan.sum(axis=1), plan.sum(axis=0), rhs_x, rhs_y, 1e-14, 100)
+    hessian = np.block([[np.diag(plan.sum(axis=1)), plan], [plan.T, np.diag(plan.sum(axis=0))]])
+    np.testing.assert_allclose(hessian @ np.concatenate([dx, dy]), np.concatenate([rhs_x, rhs_y]), atol=1e-12)
+    assert dy[-1] == 0.0
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (40, 30), (120, 150)])
+@pytest.mark.parametrize("relative_reg", [1.0, 0.1, 0.02])
+def test_same_plan_as_pot_sinkhorn_log(shape, relative_reg):
+    a, b, M = clouds(*shape)
+    reg = relative_reg * np.median(M)
+    reference, reference_log = ot.bregman.sinkhorn_log(a, b, M, reg, numItermax=100000, stopThr=1e-13, log=True)
+    for method in METHODS:
+        plan, log = sinkhorn(a, b, M, reg, method=method, max_iter=100000, tol=1e-12, log=True)
+        assert np.abs(plan - reference).max() < 1e-8
+        # potentials agree up to the constant shift (f + t, g - t)
+        shift = np.mean(log["log_u"] - reference_log["log_u"])
+        np.testing.assert_allclose(log["log_u"] - shift, reference_log["log_u"], atol=1e-6)
+        np.testing.assert_allclose(log["log_v"] + shift, reference_log["log_v"], atol=1e-6)
+    cost, cost_log = sinkhorn2(a, b, M, reg, max_iter=100000, tol=1e-12, log=True)
+    assert cost == pytest.approx(ot.sinkhorn2(a, b, M, reg, method="sinkhorn_log", numItermax=100000,
+                                              stopThr=1e-13), abs=1e-10)
+    assert cost_log["reg_value"] == pytest.approx(cost_log["primal"])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("relative_reg", [1e-1, 1e-2, 1e-3, 1e-4])
+def test_marginals_at_small_reg(method, relative_reg):
+    """Small enough for Sinkhorn to converge at reg = 1e-4 median(M) (18,584 iterations)."""
+    a, b, M = clouds(10, 8, seed=2)
+    tol = 1e-9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        plan, log = sinkhorn(a, b, M, relative_reg * np.median(M), method=method, max_iter=50000, tol=tol,
+                             log=True)
+    assert np.all(np.isfinite(plan)) and np.all(np.isfinite(log["f"])) and np.all(np.isfinite(log["g"]))
+    assert log["converged"] and marginal_error(plan, a, b) < tol
+    assert len(log["err"]) == log["n_iter"] == log["n_iter_sinkhorn"] + log["n_iter_newton"] + \
+        log["n_iter_fallback"]
+    assert log["time_sinkhorn"] >= 0 and log["time_newton"] >= 0
+
+
+def test_no_overflow_at_extreme_reg():
+    a, b, M = clouds(8, 9)
+    plan = sinkhorn(a, b, M * 1e6, 1e-3, max_iter=5, tol=1e-9, warn=False)
+    assert np.all(np.isfinite(plan)) and np.allclose(plan.sum(axis=1), a)
+
+
+def test_primal_and_dual_agree_at_convergence():
+    a, b, M = clouds(50, 40, seed=3)
+    for method in METHODS:
+        log = sinkhorn(a, b, M, 0.05 * np.median(M), method=method, max_iter=100000, tol=1e-12, log=True)[1]
+        assert log["primal"] == pytest.approx(log["dual"], abs=1e-9)
+
+
+def test_cost_tends_to_emd_cost():
+    a, b, M = clouds(60, 60, seed=4)
+    exact = ot.emd2(a, b, M)
+    entropy_bound = min(-(a * np.log(a)).sum(), -(b * np.log(b)).sum())
+    gaps = []
+    for relative_reg in (0.1, 0.01, 0.002):
+        reg = relative_reg * np.median(M)
+        cost = sinkhorn2(a, b, M, reg, method="newton-sparse", max_iter=100000, tol=1e-11)
+        assert 0.0 <= cost - exact <= reg * entropy_bound
+        gaps.append(cost - exact)
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-2 * exact
+
+
+def test_newton_sparse_reaches_sinkhorn_potentials_in_few_iterations():
+    """Random assignment (the paper's headline case), small: SNS needs far fewer iterations than Sinkhorn."""
+    rng = np.random.default_rng(5)
+    n = 120
+    M = rng.uniform(size=(n, n))
+    weights = np.full(n, 1.0 / n)
+    reg = 1.0 / 300
+    sns_plan, sns_log = sinkhorn(weights, weights, M, reg, method="newton-sparse", max_iter=5000, tol=1e-10,
+                                 log=True)
+    log_plan, log_log = sinkhorn(weights, weights, M, reg, max_iter=50000, tol=1e-10, log=True)
+    assert sns_log["n_iter"] * 10 <= log_log["n_iter"]
+    shift = np.mean(sns_log["f"] - log_log["f"])
+    np.testing.assert_allclose(sns_log["f"] - shift, log_log["f"], atol=1e-8)
+    np.testing.assert_allclose(sns_log["g"] + shift, log_log["g"], atol=1e-8)
+    assert np.abs(sns_plan - log_plan).max() < 1e-8
+
+
+def test_zero_weights_are_dropped_and_restored():
+    a, b, M = clouds(10, 8, seed=6)
+    a[[2, 7]] = 0.0
+    b[3] = 0.0
+    a, b = a / a.sum(), b / b.sum()
+    keep_rows, keep_cols = np.flatnonzero(a), np.flatnonzero(b)
+    reduced = ot.bregman.sinkhorn_log(a[keep_rows], b[keep_cols], M[np.ix_(keep_rows, keep_cols)], 0.5,
+                                      stopThr=1e-13, numItermax=10000)
+    for method in METHODS:
+        plan, log = sinkhorn(a, b, M, 0.5, method=method, tol=1e-12, log=True)
+        assert plan.shape == (10, 8)
+        assert np.all(plan[[2, 7]] == 0.0) and np.all(plan[:, 3] == 0.0)
+        assert np.abs(plan[np.ix_(keep_rows, keep_cols)] - reduced).max() < 1e-9
+        assert np.isneginf(log["f"][2]) and np.isneginf(log["g"][3])
+
+
+def test_sparse_plan_and_uniform_default_weights():
+    rng = np.random.default_rng(7)
+    M = rng.uniform(size=(40, 40))
+    dense = sinkhorn([], [], M, 1e-2, method="newton-sparse", tol=1e-10)
+    csr = sinkhorn([], [], M, 1e-2, method="newton-sparse", tol=1e-10, sparse=True)
+    assert sp.isspmatrix_csr(csr) and csr.nnz < 0.5 * M.size
+    assert np.abs(csr.toarray() - dense).max() < 1e-10
+    assert marginal_error(csr, np.full(40, 1 / 40), np.full(40, 1 / 40)) < 2e-10
+
+
+def test_convergence_warning_at_max_iter():
+    a, b, M = clouds(20, 20)
+    for method in METHODS:
+        with pytest.warns(ConvergenceWarning, match="did not converge"):
+            sinkhorn(a, b, M, 1e-3 * np.median(M), method=method, max_iter=3, tol=1e-12)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a, b, M, reg: (-a, b, M, reg), "a must be non-negative"),
+    (lambda a, b, M, reg: (np.where(np.arange(a.size) == 0, np.nan, a), b, M, reg), "a contains NaN"),
+    (lambda a, b, M, reg: (a, b * 2, M, reg), "same total mass"),
+    (lambda a, b, M, reg: (a, b, M[:, :-1], reg), "b must have length"),
+    (lambda a, b, M, reg: (a, b, np.where(M > M.mean(), np.nan, M), reg), "M contains NaN"),
+    (lambda a, b, M, reg: (a, b, M.ravel(), reg), "2-D cost matrix"),
+    (lambda a, b, M, reg: (a, b, M, 0.0), "reg must lie in"),
+    (lambda a, b, M, reg: (a, b, M, -1.0), "reg must lie in"),
+])
+def test_bad_input_raises_value_error(change, message):
+    a, b, M = clouds(5, 4)
+    with pytest.raises(ValueError, match=message):
+        sinkhorn(*change(a, b, M, 1.0))
+    with pytest.raises(ValueError, match="method must be one of"):
+        sinkhorn(a, b, M, 1.0, method="sinkhorn_stabilized")
