@@ -186,3 +186,32 @@ def test_bad_input_raises_value_error(change, message):
         sinkhorn(*change(a, b, M, 1.0))
     with pytest.raises(ValueError, match="method must be one of"):
         sinkhorn(a, b, M, 1.0, method="sinkhorn_stabilized")
+
+
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean"])
+@pytest.mark.parametrize("method", METHODS)
+def test_sinkhorn_transport_matches_pot(metric, method):
+    from sparseopt.ot import SinkhornTransport
+
+    rng = np.random.default_rng(8)
+    Xs, Xt = rng.normal(size=(40, 3)), rng.normal(size=(30, 3)) + 2.0
+    ours = SinkhornTransport(reg_e=1.0, method=method, metric=metric, tol=1e-12, max_iter=10000).fit(Xs, Xt)
+    reference = ot.da.SinkhornTransport(reg_e=1.0, metric=metric, tol=1e-13, max_iter=10000,
+                                        out_of_sample_map="ferradans").fit(Xs=Xs, Xt=Xt)
+    assert np.abs(ours.coupling_ - reference.coupling_).max() < 1e-9
+    np.testing.assert_allclose(ours.transform(Xs), reference.transform(Xs=Xs), atol=1e-8)
+    new_points = rng.normal(size=(5, 3))
+    np.testing.assert_allclose(ours.transform(new_points), reference.transform(Xs=new_points), atol=1e-8)
+    assert ours.n_iter_ > 0 and ours.cost_.shape == (40, 30)
+
+
+def test_sinkhorn_transport_given_weights_and_bad_metric():
+    from sparseopt.ot import SinkhornTransport
+
+    rng = np.random.default_rng(9)
+    Xs, Xt = rng.normal(size=(6, 2)), rng.normal(size=(5, 2))
+    weights = np.array([0.0, 0.2, 0.2, 0.2, 0.2, 0.2])
+    model = SinkhornTransport(reg_e=0.5, tol=1e-12).fit(Xs, Xt, sample_weight=weights)
+    np.testing.assert_allclose(model.coupling_.sum(axis=1), weights, atol=1e-12)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        SinkhornTransport(metric="cityblock").fit(Xs, Xt)
