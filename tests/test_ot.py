@@ -1,4 +1,5 @@
 """Entropic OT: log-domain Sinkhorn and Sinkhorn-Newton-Sparse against POT, ot.emd and the optimality conditions."""
+import csv
 import warnings
 
 import numpy as np
@@ -215,3 +216,16 @@ def test_sinkhorn_transport_given_weights_and_bad_metric():
     np.testing.assert_allclose(model.coupling_.sum(axis=1), weights, atol=1e-12)
     with pytest.raises(ValueError, match="metric must be one of"):
         SinkhornTransport(metric="cityblock").fit(Xs, Xt)
+
+
+def test_benchmark_command_tiny(tmp_path):
+    from sparseopt.benchmarks.cli import main
+
+    assert main(["ot", "--size", "tiny", "--out", str(tmp_path)]) == 0
+    summary = (tmp_path / "ot-summary.md").read_text()
+    assert "## random assignment n=30, reg=1/100" in summary and "| POT emd (exact LP) |" in summary
+    assert len(list(tmp_path.glob("ot-*.png"))) == 2
+    with open(tmp_path / "ot-results.csv", newline="") as results:
+        rows = list(csv.DictReader(results))
+    sns_rows = [row for row in rows if row["solver"] == "sparseopt SNS"]
+    assert len(sns_rows) == 4 and all(float(row["reached_error"]) < float(row["target"]) for row in sns_rows)
