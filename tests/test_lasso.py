@@ -180,3 +180,12 @@ def test_no_penalty_at_all_gives_least_squares():
     objective = 0.5 * cp.sum_squares(y - X @ coef) / 80 + 0.05 * weights @ cp.abs(coef)
     cp.Problem(cp.Minimize(objective)).solve(**CLARABEL)
     np.testing.assert_allclose(ours.coef_, coef.value, atol=1e-6)
+
+
+def test_verbose_prints_the_gap_of_each_outer_iteration(capsys):
+    X, y = problem(False)[:2]
+    model = Lasso(0.01, tol=1e-10, verbose=True).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("outer iteration")]
+    assert len(lines) == model.n_iter_
+    gaps = [float(line.split("duality gap ")[1].split()[0]) for line in lines]
+    assert gaps[-1] == pytest.approx(model.dual_gap_, rel=1e-2) and gaps[-1] < gaps[0]

@@ -29,7 +29,7 @@ class AdaptiveLasso(_PenalizedLeastSquares):
     eps : float > 0, default 1e-3; keeps the weights finite at w_j = 0.
     n_reweightings : int >= 1, default 5; number of weighted Lasso fits (1 is the Lasso).
     fit_intercept, max_iter (outer iterations of each fit), tol (duality gap of each fit, relative to
-    ||y||^2 / n), warm_start, positive : as ``Lasso``.
+    ||y||^2 / n), warm_start, positive, verbose : as ``Lasso``.
 
     Attributes
     ----------
@@ -44,7 +44,7 @@ class AdaptiveLasso(_PenalizedLeastSquares):
                               "n_reweightings": [Interval(Integral, 1, None, closed="left")]}
 
     def __init__(self, alpha=1.0, *, gamma=1.0, eps=1e-3, n_reweightings=5, fit_intercept=True, max_iter=100,
-                 tol=1e-4, warm_start=False, positive=False):
+                 tol=1e-4, warm_start=False, positive=False, verbose=False):
         self.alpha = alpha
         self.gamma = gamma
         self.eps = eps
@@ -53,6 +53,7 @@ class AdaptiveLasso(_PenalizedLeastSquares):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
         self.positive = positive
 
     def _penalty(self, n_features):
@@ -66,7 +67,7 @@ class AdaptiveLasso(_PenalizedLeastSquares):
         for _ in range(self.n_reweightings):
             result = solve_penalized_least_squares(centered, y, self.alpha * weights, np.zeros(n_features),
                                                    positive=self.positive, coef_init=coef, max_iter=self.max_iter,
-                                                   tol=self.tol)
+                                                   tol=self.tol, verbose=self.verbose)
             coef, total_iter = result.coef, total_iter + result.n_iter
             objective_path.append(self._log_objective(centered, y, coef))
             self.weights_ = weights

@@ -26,6 +26,7 @@ _COMMON_CONSTRAINTS = {
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
     "warm_start": ["boolean"],
+    "verbose": ["verbose"],
 }
 
 
@@ -34,7 +35,7 @@ def _fit_groups(estimator, X, Y, sample_weight, group_indices, group_ptr, group_
     centered, Y_c, X_offset, y_offset = prepare_least_squares(X, Y, sample_weight, estimator.fit_intercept)
     groups = Groups(group_indices, group_ptr, group_lipschitz(centered, group_indices, group_ptr))
     result = solve_group_least_squares(centered, Y_c, groups, group_l1, coef_init=warm_coef,
-                                       max_iter=estimator.max_iter, tol=estimator.tol)
+                                       max_iter=estimator.max_iter, tol=estimator.tol, verbose=estimator.verbose)
     intercept = y_offset - X_offset @ result.coef if estimator.fit_intercept else 0.0 * (X_offset @ result.coef)
     return result.coef, intercept, result
 
@@ -49,7 +50,8 @@ class GroupLasso(RegressorMixin, LinearModelBase):
         default None, one group per feature (then the penalty is the Lasso's).
     group_weights : array (n_groups,) of non-negative c_g, default sqrt(group size); c_g = 0 leaves a group
         unpenalized.
-    fit_intercept, max_iter (outer iterations), tol (duality gap at most tol ||y||^2 / n), warm_start: as ``Lasso``.
+    fit_intercept, max_iter (outer iterations), tol (duality gap at most tol ||y||^2 / n), warm_start, verbose:
+        as ``Lasso``.
 
     Attributes
     ----------
@@ -60,7 +62,7 @@ class GroupLasso(RegressorMixin, LinearModelBase):
                               "group_weights": ["array-like", None]}
 
     def __init__(self, alpha=1.0, *, groups=None, group_weights=None, fit_intercept=True, max_iter=100, tol=1e-4,
-                 warm_start=False):
+                 warm_start=False, verbose=False):
         self.alpha = alpha
         self.groups = groups
         self.group_weights = group_weights
@@ -68,6 +70,7 @@ class GroupLasso(RegressorMixin, LinearModelBase):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n, p) dense or sparse, y (n,), optional non-negative sample_weight (n,)."""
@@ -99,7 +102,8 @@ class MultiTaskLasso(RegressorMixin, LinearModelBase):
     Parameters
     ----------
     alpha : float >= 0, default 1.0.
-    fit_intercept, max_iter (outer iterations), tol (duality gap at most tol ||Y||_F^2 / n), warm_start: as ``Lasso``.
+    fit_intercept, max_iter (outer iterations), tol (duality gap at most tol ||Y||_F^2 / n), warm_start, verbose:
+        as ``Lasso``.
 
     Attributes
     ----------
@@ -109,12 +113,13 @@ class MultiTaskLasso(RegressorMixin, LinearModelBase):
 
     _parameter_constraints = dict(_COMMON_CONSTRAINTS)
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False):
+    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False, verbose=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
 
     def fit(self, X, y):
         """Fit on X (n, p) dense or sparse and y (n, T)."""

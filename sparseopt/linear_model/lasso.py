@@ -2,9 +2,10 @@
 
     min_{w, b} 1/(2 sum s) sum_i s_i (y_i - x_i^T w - b)^2 + sum_j (l1_j |w_j| + l2_j / 2 w_j^2),
 
-with sample weights s (default 1), and the shared fit that MCPRegression and SCADRegression also use. Each estimator only says what its penalty is; fitting (centring for the
-intercept, implicit for CSC X; sample weights as row scalings) is shared, and the solver is the working-set
-coordinate descent of ``sparseopt.solvers.working_set``.
+with sample weights s (default 1), and the shared fit that MCPRegression, SCADRegression and AdaptiveLasso also
+use. Each estimator only says what its penalty is; fitting (centring for the intercept, implicit for CSC X;
+sample weights as row scalings) is shared, and the solver is the working-set coordinate descent of
+``sparseopt.solvers.working_set``.
 """
 from numbers import Integral, Real
 
@@ -28,6 +29,7 @@ class _PenalizedLeastSquares(RegressorMixin, LinearModelBase):
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "positive": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def fit(self, X, y, sample_weight=None):
@@ -52,7 +54,7 @@ class _PenalizedLeastSquares(RegressorMixin, LinearModelBase):
         l1, l2, nonconvex = self._penalty(centered.X_offset.shape[0])
         return solve_penalized_least_squares(centered, y, l1, l2, nonconvex=nonconvex,
                                              positive=getattr(self, "positive", False), coef_init=coef_init,
-                                             max_iter=self.max_iter, tol=self.tol)
+                                             max_iter=self.max_iter, tol=self.tol, verbose=self.verbose)
 
     def predict(self, X):
         """Predicted targets X @ coef_ + intercept_."""
@@ -70,18 +72,21 @@ class Lasso(_PenalizedLeastSquares):
     tol : float, default 1e-4; stop when the duality gap is at most tol * ||y||^2 / n.
     warm_start : bool, default False; start from the previous coef_.
     positive : bool, default False; constrain w >= 0.
+    verbose : bool, default False; print the duality gap and the problem size at each outer iteration.
 
     Attributes
     ----------
     coef_, intercept_, n_iter_ (outer iterations), dual_gap_, n_features_in_.
     """
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False, positive=False):
+    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False, positive=False,
+                 verbose=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
         self.positive = positive
 
     def _penalty(self, n_features):
@@ -98,13 +103,14 @@ class ElasticNet(_PenalizedLeastSquares):
                               "l1_ratio": [Interval(Real, 0, 1, closed="both")]}
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False,
-                 positive=False):
+                 positive=False, verbose=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
         self.positive = positive
 
     def _penalty(self, n_features):
@@ -122,13 +128,14 @@ class WeightedLasso(_PenalizedLeastSquares):
     _parameter_constraints = {**_PenalizedLeastSquares._parameter_constraints, "weights": ["array-like", None]}
 
     def __init__(self, alpha=1.0, *, weights=None, fit_intercept=True, max_iter=100, tol=1e-4, warm_start=False,
-                 positive=False):
+                 positive=False, verbose=False):
         self.alpha = alpha
         self.weights = weights
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
         self.positive = positive
 
     def _penalty(self, n_features):

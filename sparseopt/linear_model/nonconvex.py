@@ -24,7 +24,7 @@ class MCPRegression(_PenalizedLeastSquares):
     Parameters
     ----------
     alpha : float >= 0, default 1.0. gamma : float > 0, default 3.0 (ncvreg's default).
-    fit_intercept, max_iter, tol, warm_start : as ``Lasso`` (tol bounds the optimality violation relative to
+    fit_intercept, max_iter, tol, warm_start, verbose : as ``Lasso`` (tol bounds the optimality violation relative to
     ||X^T y||_inf / n).
 
     Attributes
@@ -34,13 +34,15 @@ class MCPRegression(_PenalizedLeastSquares):
 
     _parameter_constraints = {**_COMMON, "gamma": [Interval(Real, 0, None, closed="neither")]}
 
-    def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, max_iter=100, tol=1e-6, warm_start=False):
+    def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, max_iter=100, tol=1e-6, warm_start=False,
+                 verbose=False):
         self.alpha = alpha
         self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
 
     def _penalty(self, n_features):
         return None, None, MCP(self.alpha, self.gamma)
@@ -55,13 +57,15 @@ class SCADRegression(_PenalizedLeastSquares):
 
     _parameter_constraints = {**_COMMON, "a": [Interval(Real, 1, None, closed="neither")]}
 
-    def __init__(self, alpha=1.0, *, a=3.7, fit_intercept=True, max_iter=100, tol=1e-6, warm_start=False):
+    def __init__(self, alpha=1.0, *, a=3.7, fit_intercept=True, max_iter=100, tol=1e-6, warm_start=False,
+                 verbose=False):
         self.alpha = alpha
         self.a = a
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.verbose = verbose
 
     def _penalty(self, n_features):
         return None, None, SCAD(self.alpha, self.a)

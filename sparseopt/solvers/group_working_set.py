@@ -71,12 +71,13 @@ def _violations(gradient, coef, coef_norms, l1, sizes):
 
 @design.solver_threads
 def solve_group_least_squares(centered, Y, groups, group_l1, *, coef_init=None, max_iter=100, max_epochs=50_000,
-                              tol=1e-4, initial_size=10, screening=True):
+                              tol=1e-4, initial_size=10, screening=True, verbose=False):
     """Minimise 1/(2n) ||Y - X_c W||_F^2 + sum_g l1_g ||W_g||_F by working-set block coordinate descent.
 
     ``centered`` comes from ``working_set.prepare_least_squares``; Y is (n,) or (n, T); ``groups`` a ``Groups``.
     Stops when the duality gap is at most tol * ||Y||_F^2 / n (and unpenalized groups have gradient at most
-    tol ||X_c^T Y / n||_max). Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns
+    tol ||X_c^T Y / n||_max). ``verbose`` prints one line per outer iteration.
+    Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns
     WorkingSetResult(coef (p,) or (p, T) like Y, n_iter, duality gap, converged).
     """
     Y = np.asarray(Y, dtype=np.float64)
@@ -115,6 +116,9 @@ def solve_group_least_squares(centered, Y, groups, group_l1, *, coef_init=None, 
         scores = _violations(-correlations, coef[features], coef_norms, l1, active_sizes)
         zero = coef_norms == 0
         unpenalized_ok = np.max(correlation_norms[~strict], initial=0.0) <= tol * gradient_scale
+        if verbose:
+            print(f"outer iteration {n_iter}: duality gap {gap:.2e} (target {stop_tol:.2e}), {active.size} groups "
+                  f"in the problem, {np.count_nonzero(coef_norms)} non-zero", flush=True)
         if gap <= stop_tol and unpenalized_ok:
             return WorkingSetResult(_shaped(coef, Y), n_iter, gap, True)
         if screening:

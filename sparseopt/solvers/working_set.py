@@ -145,7 +145,7 @@ def _zero_out(centered, coef, features, residual_s, weighted_sum):
 @design.solver_threads
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
                                   max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
-                                  strong_set=None):
+                                  strong_set=None, verbose=False):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
     Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
@@ -157,7 +157,9 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     With ``strong_set`` (feature indices, e.g. from the sequential strong rule of Tibshirani et al. 2012 along a
     path), the problem is first solved on those features only; then the KKT conditions are checked on all the
     others, the violators are added and the solve goes on, until none is left, so the result is that of the full
-    problem. Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter,
+    problem. With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
+    features left after screening and the working-set size. Warns ``ConvergenceWarning`` after max_iter outer
+    iterations. Returns WorkingSetResult(coef, n_iter,
     stop_crit (the gap, or the violation), converged, kkt_violations), coef in float64 whatever the dtype of X.
     """
     n, n_features = centered.n_samples, centered.X_offset.shape[0]
@@ -198,6 +200,10 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         else:
             scores = nonconvex.subdiff_distance(coef, -correlations)
             stop_crit, unpenalized_ok = np.max(scores, initial=0.0), True
+        if verbose:
+            print(f"outer iteration {n_iter}: {'duality gap' if kind == ELASTIC_NET else 'violation'} "
+                  f"{stop_crit:.2e} (target {stop_tol:.2e}), {active.size} features in the problem, "
+                  f"{np.count_nonzero(coef)} non-zero", flush=True)
         if stop_crit <= stop_tol and unpenalized_ok:
             violators = _kkt_violators(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind,
                                        nonconvex)
