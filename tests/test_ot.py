@@ -229,3 +229,22 @@ def test_benchmark_command_tiny(tmp_path):
         rows = list(csv.DictReader(results))
     sns_rows = [row for row in rows if row["solver"] == "sparseopt SNS"]
     assert len(sns_rows) == 4 and all(float(row["reached_error"]) < float(row["target"]) for row in sns_rows)
+
+
+def test_example_optimal_transport(tmp_path):
+    import pathlib
+    import re
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parent.parent / "examples" / "optimal_transport.py"
+    out = tmp_path / "ot.png"
+    completed = subprocess.run([sys.executable, str(script), "--out", str(out), "--samples", "80"],
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    iterations = {method: int(count) for method, count in
+                  re.findall(r"^([\w-]+): (\d+) iterations", completed.stdout, flags=re.M)}
+    assert iterations["newton-sparse"] * 10 <= iterations["log"]
+    spread = float(re.search(r"spread ([\d.e+-]+)", completed.stdout).group(1))
+    assert spread < 1e-6  # "optimal_transport.py" reaches the same potentials with both methods
+    assert out.stat().st_size > 10_000
