@@ -41,15 +41,20 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
     coefs = np.zeros((n_features, alphas.size))
     dual_gaps, n_iters = np.zeros(alphas.size), np.zeros(alphas.size, dtype=int)
     coef = np.zeros(n_features) if coef_init is None else check_vector(coef_init, "coef_init", n_features)
-    previous_alpha = max(alphas[0], _alpha_max(centered, y_c, coef, l1_ratio))
+    correlations = _gradient(centered, y_c, coef)  # at the previous point's solution: what the strong rule needs
+    gradient_scale = np.max(np.abs(correlations if not np.any(coef) else _gradient(centered, y_c, 0 * coef)))
+    previous_alpha = max(alphas[0], 0.0 if np.any(coef) else gradient_scale / max(l1_ratio, 1e-3))
     for k, alpha in enumerate(alphas):
         strong_set = None
         if strong_rules:
-            strong_set = _strong_set(centered, y_c, coef, alpha * l1_ratio, previous_alpha * l1_ratio, positive)
+            strong_set = _strong_set(correlations, alpha * l1_ratio, previous_alpha * l1_ratio, positive)
         result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
-            positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set)
+            positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set,
+            gradient_scale=gradient_scale)
         coef, previous_alpha = result.coef, alpha
+        if strong_rules:
+            correlations = result.correlations if result.converged else _gradient(centered, y_c, coef)
         coefs[:, k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
         if verbose:
             kept = "all" if strong_set is None else strong_set.size
@@ -67,21 +72,14 @@ def _gradient(centered, y, coef):
     return (design.xt_dot(centered.X, residual_s) - centered.X_offset * weighted_sum) / centered.n_samples
 
 
-def _alpha_max(centered, y, coef, l1_ratio):
-    """The alpha at which the path starts when coef = 0 (a warm start coef makes the strong rule start at the
-    first grid point)."""
-    if np.any(coef):
-        return 0.0
-    return np.max(np.abs(_gradient(centered, y, coef))) / max(l1_ratio, 1e-3)
-
-
-def _strong_set(centered, y, coef, l1, previous_l1, positive):
+def _strong_set(correlations, l1, previous_l1, positive):
     """Sequential strong rule (Tibshirani et al. 2012): keep feature j when |X_c_j^T r| / n >= 2 l1 - l1_prev at
-    the previous solution (X_c_j^T r only, with positive=True). Not safe: the solver checks the KKT conditions on
-    the discarded features and adds any violator."""
-    gradient = _gradient(centered, y, coef)
-    correlation = gradient if positive else np.abs(gradient)
-    return np.flatnonzero(correlation >= 2 * l1 - previous_l1)
+    the previous solution (X_c_j^T r only, with positive=True). The correlations are those the solver returned
+    there; features it had removed by the gap-safe rule (NaN) stay out. Not safe: the solver checks the KKT
+    conditions on every feature left out and adds any violator."""
+    correlation = correlations if positive else np.abs(correlations)
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(correlation >= 2 * l1 - previous_l1)
 
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None, verbose=False, return_n_iter=False,

@@ -43,14 +43,16 @@ class CenteredDesign(NamedTuple):
 
 class WorkingSetResult(NamedTuple):
     """Coefficients, outer iterations, last stopping criterion (duality gap, or optimality violation for the
-    nonconvex penalties), whether it reached the tolerance, and the features outside a strong set that the final
-    KKT check found violating (and added)."""
+    nonconvex penalties), whether it reached the tolerance, the features outside a strong set that the final
+    KKT check found violating (and added), and the correlations X_c^T r / n at the returned coef (NaN for the
+    features the gap-safe rule removed, whose correlations were not recomputed; None if not converged)."""
 
     coef: np.ndarray
     n_iter: int
     stop_crit: float
     converged: bool
     kkt_violations: int = 0
+    correlations: np.ndarray | None = None
 
 
 def centered_design(X, X_offset=None, row_scale=None):
@@ -145,7 +147,7 @@ def _zero_out(centered, coef, features, residual_s, weighted_sum):
 @design.solver_threads
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
                                   max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
-                                  strong_set=None, verbose=False):
+                                  strong_set=None, gradient_scale=None, verbose=False):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
     Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
@@ -157,7 +159,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     With ``strong_set`` (feature indices, e.g. from the sequential strong rule of Tibshirani et al. 2012 along a
     path), the problem is first solved on those features only; then the KKT conditions are checked on all the
     others, the violators are added and the solve goes on, until none is left, so the result is that of the full
-    problem. With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
+    problem. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients; a path passes it
+    (it is the same at every point), else it is computed. With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
     features left after screening and the working-set size. Warns ``ConvergenceWarning`` after max_iter outer
     iterations. Returns WorkingSetResult(coef, n_iter,
     stop_crit (the gap, or the violation), converged, kkt_violations), coef in float64 whatever the dtype of X.
@@ -177,7 +180,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         _check_nonconvex_steps(kind, shape, lipschitz)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
     all_features = np.arange(n_features)
-    gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
+    if gradient_scale is None:
+        gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
     stop_tol = tol * (y @ y) / n if kind == ELASTIC_NET else tol * gradient_scale
     unpenalized = (l1 == 0) & (l2 == 0)
     column_norms = np.sqrt(n * lipschitz)
@@ -205,10 +209,12 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
                   f"{stop_crit:.2e} (target {stop_tol:.2e}), {active.size} features in the problem, "
                   f"{np.count_nonzero(coef)} non-zero", flush=True)
         if stop_crit <= stop_tol and unpenalized_ok:
-            violators = _kkt_violators(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind,
-                                       nonconvex)
+            outside, outside_correlations, violators = _kkt_check(centered, coef, residual_s, weighted_sum,
+                                                                  candidates, l1, l2, positive, kind, nonconvex)
             if violators.size == 0:
-                return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations)
+                final_correlations = np.full(n_features, np.nan)
+                final_correlations[active], final_correlations[outside] = correlations, outside_correlations
+                return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, final_correlations)
             kkt_violations += violators.size
             # the restricted problem grows: features screened for the smaller one may now be non-zero
             candidates = active = np.union1d(candidates, violators)
@@ -238,18 +244,19 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     return WorkingSetResult(coef, max_iter, stop_crit, False, kkt_violations)
 
 
-def _kkt_violators(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind, nonconvex):
-    """Features outside ``candidates`` (all zero) whose zero violates the optimality conditions:
-    |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with positive=True)."""
-    if candidates.size == coef.size:
-        return candidates[:0]
+def _kkt_check(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind, nonconvex):
+    """The features outside ``candidates`` (all zero), their correlations X_c^T r / n, and those whose zero
+    violates the optimality conditions: |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with
+    positive=True)."""
     outside = np.setdiff1d(np.arange(coef.size), candidates, assume_unique=True)
-    gradient = -_correlations(centered, residual_s, weighted_sum, outside) / centered.n_samples
+    if outside.size == 0:
+        return outside, np.zeros(0), outside
+    correlations = _correlations(centered, residual_s, weighted_sum, outside) / centered.n_samples
     if kind == ELASTIC_NET:
-        scores = _violations(gradient, coef[outside], l1[outside], l2[outside], positive)
+        scores = _violations(-correlations, coef[outside], l1[outside], l2[outside], positive)
     else:
-        scores = np.maximum(np.abs(gradient) - nonconvex.alpha, 0.0)
-    return outside[scores > 0]
+        scores = np.maximum(np.abs(correlations) - nonconvex.alpha, 0.0)
+    return outside, correlations, outside[scores > 0]
 
 
 def _check_nonconvex_steps(kind, shape, lipschitz):
