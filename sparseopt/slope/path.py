@@ -14,22 +14,23 @@ intercept) and grad0 = X^T u0, alpha_max is the dual norm of P at grad0:
   J*_lambda(||s_g||) / (1 - eta)), both certified. Start: [||grad0||^2 / P_1(grad0), min(J*_v(grad0) / eta,
   J*_lambda(||grad0_g|| / c_g) / (1 - eta))].
 
-With ``screen=True`` each point is fitted on the features kept by ``screening.screened_features``; after each
-fit the KKT conditions are checked on all features (``screening.kkt_flags``), violators are added and the fit
-repeated.
+With ``screen=True`` each point is fitted on the features kept by ``screening.screened_features`` (or, with
+``strategy="previous"``, on the previous active set and one candidate); after each fit the KKT conditions are
+checked on all features (``screening.kkt_flags``, one full gradient X^T u per fit), violators are added and the
+fit repeated. The restricted fits run on the sliced design X[:, E]. The whole path runs with BLAS on one thread
+(``solvers.solver_threads``).
 """
 import warnings
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt import design
 from sparseopt.datafits import Quadratic
 from sparseopt.slope import screening
 from sparseopt.slope.penalty import null_intercept, sorted_dual_norm
-from sparseopt.slope.solvers import SlopeResult, solve_fista, solve_hybrid, solve_splitting
+from sparseopt.slope.solvers import SlopeResult, solve_fista, solve_hybrid, solve_splitting, solver_threads
 
 SOLVERS = ("auto", "hybrid", "fista", "splitting")
 ALPHA_MAX_RTOL = 1e-6  # relative width of the final alpha_max bracket (Sparse-group SLOPE)
@@ -82,7 +83,7 @@ def _alpha_max_bounds(penalty, alpha, grad, start, max_iter):
     p = grad.size
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        result = solve_splitting(sp.identity(p, format="csc"), -p * grad, Quadratic(), penalty, alpha,
+        result = solve_splitting(None, -p * grad, Quadratic(), penalty, alpha, lipschitz=1.0 / p,
                                  fit_intercept=False, tol=1e-14, max_iter=max_iter, check_every=50,
                                  coef_init=None if start is None else start.coef,
                                  group_dual_init=None if start is None else start.group_dual)
@@ -130,10 +131,41 @@ def _count_groups(penalty, mask):
     return np.unique(penalty.feature_group[mask]).size
 
 
+STRATEGIES = ("auto", "strong", "previous")
+FULL_LIPSCHITZ_SHARE = 0.5  # fits on more than this share of the features use the Lipschitz bound of the whole X
+
+
+def _previous_set(penalty, grad, active):
+    """The "previous set" of Larsson, Bogdan & Wallin (2020, Algorithm 2): the active features (whole active
+    groups) and the one candidate most likely to enter, the feature with the largest |grad_j| (SLOPE) or the group
+    with the largest ||grad_g|| / c_g (group models) among the inactive ones."""
+    kept = active.copy()
+    if penalty.eta == 1:
+        scores = np.where(active, -1.0, np.abs(grad))
+        kept[np.argmax(scores)] = True
+        return kept
+    group_active = np.zeros(penalty.n_groups, dtype=bool)
+    group_active[penalty.feature_group[active]] = True
+    scores = np.where(group_active, -1.0, penalty.group_values(grad) / penalty.group_weights)
+    return kept | group_active[penalty.feature_group] | (penalty.feature_group == np.argmax(scores))
+
+
+@solver_threads
 def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_intercept=True, screen=True,
-             solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
+             strategy="auto", solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
     """Solve along ``alphas`` (decreasing; default: the geometric grid from alpha_max) with warm starts and,
-    with ``screen``, the strong rules and KKT checks. X, y validated; returns a PathResult."""
+    with ``screen``, the strong rules and KKT checks. X, y validated; returns a PathResult.
+
+    ``strategy`` picks the features fitted first at each point (Larsson, Bogdan & Wallin 2020): ``"strong"``, the
+    strong set of the rule united with the active set (the rule of Feser & Evangelou 2025 as stated); ``"previous"``,
+    the active set and the best candidate (``_previous_set``); ``"auto"``, previous for SLOPE (as libslope and
+    sortedl1 do) and strong for the group models. Either way the strong set is recorded and the KKT check on all
+    features adds violators until there are none, so the path does not depend on the strategy.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
+    if strategy == "auto":
+        strategy = "previous" if penalty.eta == 1 else "strong"
     n_features = X.shape[1]
     grad, null_b = null_gradient(X, y, datafit, fit_intercept)
     largest = alpha_max(penalty, grad)
@@ -144,27 +176,36 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
     records = {name: np.zeros(n_points, dtype=int) for name in RECORD_NAMES}
     coef, intercept, group_dual = np.zeros(n_features), null_b, np.zeros(n_features)
     previous_alpha = max(largest, alphas[0])
+    full_lipschitz = None  # Lipschitz bound of the whole X, computed once when first needed
     for k, alpha in enumerate(alphas):
         if alpha >= largest:  # the zero solution, known exactly
             coef, intercept = np.zeros(n_features), null_b
             grad = null_gradient(X, y, datafit, fit_intercept)[0]
             intercepts[k] = intercept
             continue
-        kept = (screening.screened_features(penalty, grad, previous_alpha, alpha, coef != 0) if screen
-                else np.ones(n_features, dtype=bool))
-        records["n_screened_features"][k] = kept.sum()
-        records["n_screened_groups"][k] = _count_groups(penalty, kept)
+        if screen:
+            strong = screening.screened_features(penalty, grad, previous_alpha, alpha, coef != 0)
+            kept = strong if strategy == "strong" else _previous_set(penalty, grad, coef != 0)
+        else:
+            strong = kept = np.ones(n_features, dtype=bool)
+        records["n_screened_features"][k] = strong.sum()
+        records["n_screened_groups"][k] = _count_groups(penalty, strong)
         while True:
             features = np.flatnonzero(kept)
             whole = features.size == n_features
             sub_X = X if whole else X[:, features]
+            lipschitz = None
+            if features.size > FULL_LIPSCHITZ_SHARE * n_features:
+                if full_lipschitz is None:
+                    full_lipschitz = datafit.lipschitz(X, tol=1e-3) * 1.05
+                lipschitz = full_lipschitz
             if features.size == 0:  # nothing kept: w = 0 with the best intercept, then the KKT check
                 result = SlopeResult(np.zeros(0), null_b, 0, 0.0, True, np.zeros(0))
             else:
                 result = solve(sub_X, y, datafit, penalty if whole else penalty.restrict(features), alpha,
                                solver=solver, fit_intercept=fit_intercept, coef_init=coef[features],
                                intercept_init=intercept, group_dual_init=group_dual[features], tol=tol,
-                               max_iter=max_iter)
+                               max_iter=max_iter, lipschitz=lipschitz)
             coef = np.zeros(n_features)
             coef[features], intercept = result.coef, result.intercept
             if result.group_dual is not None:

@@ -11,6 +11,11 @@
   separately (prox of g, and prox of h* by Moreau's identity from the unweighted Group SLOPE prox), and handles
   the unequal c_g exactly through the diagonal operator C. With C = I it is the Davis-Yin splitting.
 
+Every solver takes an optional ``lipschitz``, an upper bound on the Lipschitz constant L of grad F(Xw) in w
+(a path passes the constant of the whole design to the fits on large column subsets, ||X_E||_2 <= ||X||_2, to
+spare a power iteration per fit); without it, L comes from a power iteration on X. ``solve_splitting`` also
+takes X = None for the identity design (the alpha_max prox problems), so that they never form an n x n matrix.
+
 Every solver stops when ``relative_gap`` is at most tol: (P - D) / |P|, D the dual value at the rescaled dual
 point, plus (dF/db)^2 / 2 when an intercept is fitted (the intercept's own optimality). The gap bounds the
 suboptimality, and it is zero exactly when the KKT conditions hold.
@@ -28,6 +33,9 @@ from sparseopt.datafits import Quadratic
 from sparseopt.penalties import SortedL1
 from sparseopt.slope.penalty import GroupSortedL1, datafit_conjugate, sorted_dual_norm
 from sparseopt.solvers import fista
+
+# BLAS on one thread (and, with ``design.solver_threads`` where it exists, one Numba thread count per solve)
+solver_threads = getattr(design, "solver_threads", None) or design.serial_blas
 
 STEP_FACTOR = 1.9  # PD3O step gamma = STEP_FACTOR / L; the method converges for gamma < 2 / L
 
@@ -85,6 +93,27 @@ def relative_gap(X, y, datafit, penalty, alpha, coef, intercept, predictor, fit_
     return max(gap, 0.0) / max(abs(primal), np.finfo(float).tiny), gradient, raw_gradient
 
 
+class KnownLipschitz:
+    """A datafit whose ``lipschitz`` returns a given bound instead of running a power iteration (every other
+    attribute is the wrapped datafit's), for the shared ``fista``, which asks the datafit for L."""
+
+    def __init__(self, datafit, lipschitz):
+        self._datafit, self._lipschitz = datafit, lipschitz
+
+    def lipschitz(self, X, tol=None):
+        return self._lipschitz
+
+    def __getattr__(self, name):
+        return getattr(self._datafit, name)
+
+
+def _lipschitz(datafit, X, lipschitz):
+    """The given bound, else a power-iteration estimate raised by 5% (it approaches L from below)."""
+    if lipschitz is not None:
+        return lipschitz
+    return datafit.lipschitz(X, tol=1e-3) * 1.05
+
+
 def _warn(name, max_iter, crit, tol):
     from sklearn.exceptions import ConvergenceWarning
 
@@ -99,9 +128,12 @@ def _scaled_columns(X, scale):
     return np.asfortranarray(X * scale)
 
 
+@solver_threads
 def solve_fista(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None, intercept_init=0.0, tol=1e-6,
-                max_iter=10_000):
-    """SLOPE (eta = 1) or Group SLOPE (eta = 0) by the shared FISTA, stopped on ``relative_gap``."""
+                max_iter=10_000, lipschitz=None):
+    """SLOPE (eta = 1) or Group SLOPE (eta = 0) by the shared FISTA, stopped on ``relative_gap``. A given
+    ``lipschitz`` (for X) becomes lipschitz / min c_g^2 for the columns X_g / c_g of Group SLOPE (an upper bound,
+    exact when the c_g are equal); FISTA starts from it and backtracks if needed."""
     if penalty.eta == 1:
         weights = np.ones(X.shape[1])
         problem_X, prox_penalty = X, SortedL1(alpha, penalty.variable_lambdas)
@@ -112,11 +144,15 @@ def solve_fista(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None,
     else:
         raise ValueError("FISTA solves SLOPE (eta = 1) and Group SLOPE (eta = 0); use the splitting solver")
 
+    gap_datafit = datafit
+
     def criterion(scaled_coef, intercept, predictor):
-        return relative_gap(X, y, datafit, penalty, alpha, scaled_coef / weights, intercept, predictor,
+        return relative_gap(X, y, gap_datafit, penalty, alpha, scaled_coef / weights, intercept, predictor,
                             fit_intercept)[0]
 
     coef_init = None if coef_init is None else coef_init * weights
+    if lipschitz is not None:
+        datafit = KnownLipschitz(datafit, lipschitz / np.min(weights) ** 2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fista(problem_X, y, datafit, prox_penalty, fit_intercept=fit_intercept, max_iter=max_iter, tol=tol,
@@ -137,8 +173,9 @@ def _packed(X):
     return np.asfortranarray(X, dtype=float).ravel(order="F"), empty, empty
 
 
+@solver_threads
 def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None, intercept_init=0.0, tol=1e-6,
-                 max_iter=10_000, pgd_every=5):
+                 max_iter=10_000, pgd_every=5, lipschitz=None):
     """SLOPE least squares by hybrid coordinate descent (Larsson et al. 2023).
 
     Iterations alternate one proximal gradient step (step 1/L, L = ||X||_2^2 / n, from which the gap is
@@ -151,7 +188,7 @@ def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None
     intercept = float(intercept_init) if fit_intercept else 0.0
     lambdas = alpha * penalty.variable_lambdas
     lambda_cumsum = np.concatenate(([0.0], np.cumsum(lambdas)))
-    lipschitz = max(datafit.lipschitz(X, tol=1e-3) * 1.05, np.finfo(float).tiny)
+    lipschitz = max(_lipschitz(datafit, X, lipschitz), np.finfo(float).tiny)
     data, indices, indptr = _packed(X)
     y = np.asarray(y, dtype=float)
     residual = y - design.x_dot(X, coef).astype(float) - intercept
@@ -174,8 +211,19 @@ def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None
     return SlopeResult(coef, intercept, max_iter, crit, False)
 
 
+def _x_dot(X, w):
+    """X @ w, with X = None the identity."""
+    return w if X is None else design.x_dot(X, w)
+
+
+def _xt_dot(X, v):
+    """X.T @ v, with X = None the identity."""
+    return v if X is None else design.xt_dot(X, v)
+
+
+@solver_threads
 def solve_splitting(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None, intercept_init=0.0,
-                    group_dual_init=None, tol=1e-6, max_iter=10_000, check_every=10):
+                    group_dual_init=None, tol=1e-6, max_iter=10_000, check_every=10, lipschitz=None):
     """Sparse-group SLOPE (any eta) by PD3O (Yan 2018) for f(w) + g(w) + h(Cw):
 
         x = prox_{gamma g}(z)
@@ -185,30 +233,31 @@ def solve_splitting(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=N
     with gamma = STEP_FACTOR / L < 2 / L (L the Lipschitz constant of grad f, intercept included) and delta = 1 / (gamma max c^2);
     the intercept takes plain gradient steps. prox_{delta h*}(v) = v - delta prox_{h/delta}(v / delta).
     A fixed point gives -grad f(x) - C s in dg(x) and s in dh(Cx): the KKT conditions, with s the group dual.
+    X = None is the identity design (then ``lipschitz`` is required).
     """
-    n_features = X.shape[1]
+    n_features = y.size if X is None else X.shape[1]
     weights = penalty.feature_weights()
     indices, ptr = penalty.group_layout
     variable_lambdas = alpha * penalty.eta * penalty.variable_lambdas
     group_lambdas = alpha * (1 - penalty.eta) * penalty.group_lambdas
-    lipschitz = datafit.lipschitz(X, tol=1e-3) * 1.05 + (datafit.curvature_bound if fit_intercept else 0.0)
+    lipschitz = _lipschitz(datafit, X, lipschitz) + (datafit.curvature_bound if fit_intercept else 0.0)
     step = STEP_FACTOR / max(lipschitz, np.finfo(float).tiny)
     dual_step = 1.0 / (step * np.max(weights) ** 2)
     coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=float)
     group_dual = np.zeros(n_features) if group_dual_init is None else np.array(group_dual_init, dtype=float)
     intercept = float(intercept_init) if fit_intercept else 0.0
-    predictor = design.x_dot(X, coef) + intercept
+    predictor = _x_dot(X, coef) + intercept
     raw_gradient = datafit.raw_gradient(y, predictor)
-    gradient = design.xt_dot(X, raw_gradient)
+    gradient = _xt_dot(X, raw_gradient)
     point = coef - step * (gradient + weights * group_dual)
     crit = np.inf
     for n_iter in range(1, max_iter + 1):
         coef = prox_sorted_l1(point, step, variable_lambdas) if penalty.eta > 0 else point.copy()
         if fit_intercept:
             intercept -= step * raw_gradient.sum()
-        predictor = design.x_dot(X, coef) + intercept
+        predictor = _x_dot(X, coef) + intercept
         raw_gradient = datafit.raw_gradient(y, predictor)
-        gradient = design.xt_dot(X, raw_gradient)
+        gradient = _xt_dot(X, raw_gradient)
         if n_iter % check_every == 0 or n_iter == max_iter:
             crit = relative_gap(X, y, datafit, penalty, alpha, coef, intercept, predictor, fit_intercept,
                                 group_dual, gradient)[0]
