@@ -396,3 +396,13 @@ def test_backtracking_that_cannot_pass_ends_with_a_warning():
     with pytest.warns(ConvergenceWarning, match="stalled"):
         result = fista(X, y, DriftingQuadratic(), L1(0.1), max_iter=50)
     assert not result.converged and np.all(np.isfinite(result.coef))
+
+
+def test_given_lipschitz_estimate_gives_the_same_solution():
+    """A too-small first estimate is corrected by backtracking; any estimate gives the solution."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((40, 15)), rng.standard_normal(40)
+    reference = fista(X, y, Quadratic(), L1(0.05), tol=1e-12, max_iter=5000).coef
+    for estimate in (1e-3, Quadratic().lipschitz(X), 100.0):
+        coef = fista(X, y, Quadratic(), L1(0.05), tol=1e-12, max_iter=20000, lipschitz=estimate).coef
+        np.testing.assert_allclose(coef, reference, atol=1e-9)

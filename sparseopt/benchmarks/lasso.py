@@ -104,8 +104,9 @@ def solve_sparseopt(problem, max_iter):
     from sparseopt.penalties import L1
     from sparseopt.solvers import fista
 
+    lipschitz = Quadratic().lipschitz(problem.X, tol=1e-3)  # once for all the points of a path
     return _over_path(problem, lambda alpha, warm: fista(problem.X, problem.y, Quadratic(), L1(alpha), coef_init=warm,
-                                                        max_iter=max_iter, tol=0.0).coef)
+                                                        max_iter=max_iter, tol=0.0, lipschitz=lipschitz).coef)
 
 
 def solve_sparseopt_lasso(problem, tol):

@@ -40,7 +40,7 @@ def optimality_violation(X, y, datafit, penalty, coef, linear_predictor, fit_int
 
 @design.solver_threads
 def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-8, coef_init=None,
-          intercept_init=0.0, check_every=10, stop_criterion=None):
+          intercept_init=0.0, check_every=10, stop_criterion=None, lipschitz=None):
     """Minimise F(Xw + b) + P(w) by accelerated proximal gradient with backtracking.
 
     Parameters
@@ -54,6 +54,9 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
     coef_init, intercept_init : warm start.
     stop_criterion : callable (coef, intercept, linear_predictor) -> float, optional; replaces the optimality
         violation as the quantity compared with tol (e.g. a relative duality gap).
+    lipschitz : float > 0, optional; the first estimate of the Lipschitz constant of the datafit's gradient in
+        (w, b) (default: a power-iteration estimate, which costs tens of products with X; pass it when solving a
+        sequence of problems on one X). Backtracking raises it whenever it is too small.
 
     Returns
     -------
@@ -68,8 +71,9 @@ def fista(X, y, datafit, penalty, *, fit_intercept=False, max_iter=1000, tol=1e-
     intercept = check_scalar_range(intercept_init, "intercept_init") if fit_intercept else 0.0
     linear_predictor = design.x_dot(X, coef) + intercept
 
-    lipschitz = datafit.lipschitz(X, tol=1e-3) + (datafit.curvature_bound if fit_intercept else 0.0)
-    lipschitz = max(lipschitz, np.finfo(float).tiny)
+    if lipschitz is None:
+        lipschitz = datafit.lipschitz(X, tol=1e-3) + (datafit.curvature_bound if fit_intercept else 0.0)
+    lipschitz = max(check_scalar_range(lipschitz, "lipschitz", low=0.0), np.finfo(float).tiny)
     largest_lipschitz = 1e12 * lipschitz  # beyond, the decrease test fails by rounding only: no step helps
     rounding = 100 * np.finfo(X.dtype).eps  # slack of the backtracking test: the objective's rounding error
     momentum = penalty.is_convex
