@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
-from numba_kernels.cd import _column_axpy
+from numba_kernels.cd import _column_axpy, _column_dot
 from numba_kernels.prox import prox_sorted_l1
 
 
@@ -69,7 +69,7 @@ def strong_set_size(shifted):
 
 
 @njit(cache=True)
-def slope_cluster_threshold(omega, xi, cluster_size, values, sizes, skip, lambda_cumsum):
+def slope_cluster_threshold(omega, xi, cluster_size, values, sizes, skip, lambda_cumsum, skip_start=-1):
     """Minimiser over z of xi/2 z^2 - omega z + J_lambda(beta) when one cluster (cluster_size features of common
     magnitude |z|) moves and the other clusters stay (Larsson et al. 2023, the SLOPE thresholding operator).
 
@@ -79,10 +79,21 @@ def slope_cluster_threshold(omega, xi, cluster_size, values, sizes, skip, lambda
     with slope S(R) = sum of lambda over ranks R .. R + size - 1. Scanning from the top, a = (|omega| - S(R)) / xi
     is returned if it lies in the interval; a = d (merge with the cluster of value d) if |omega| - xi d lies in
     the subdifferential [S(R + size_d), S(R)]; below the last cluster, max(a, 0). The sign of z is that of omega.
+    The scan starts at the cluster above ``skip`` and climbs only while the objective still decreases past the
+    next value up (|omega| - xi d > S(R_d), i.e. the minimiser lies above d), so a move to a neighbouring rank costs
+    O(1) instead of O(number of clusters); ``skip_start`` (the number of features above ``skip``, if known)
+    spares a sum.
     """
     magnitude = abs(omega)
-    above = 0
-    for i in range(values.shape[0]):
+    first, above = 0, 0
+    if skip > 0:  # start at the cluster above the moving one; climb while the minimiser lies above it
+        if skip_start < 0:
+            skip_start = np.sum(sizes[:skip])
+        first, above = skip - 1, skip_start - sizes[skip - 1]
+        while first > 0 and magnitude - xi * values[first] > lambda_cumsum[above + cluster_size] - lambda_cumsum[above]:
+            first -= 1
+            above -= sizes[first]
+    for i in range(first, values.shape[0]):
         if i == skip:
             continue
         slope = lambda_cumsum[above + cluster_size] - lambda_cumsum[above]
@@ -144,7 +155,7 @@ def _move_cluster(values, sizes, members, k, start, new_value):
 
 
 @njit(cache=True)
-def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambda_cumsum):
+def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambda_cumsum, column_sq_norms):
     """One cyclic pass of cluster coordinate descent for 1/(2n) ||r||^2 + J_lambda(beta), r = y - X beta - b.
 
     The clusters are the groups of non-zero coefficients of equal magnitude, visited from the largest (one
@@ -152,7 +163,8 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
     x~ = sum_{j in C} sign(beta_j) X_j: with gamma = x~^T r / n and xi = ||x~||^2 / n, its magnitude c becomes
     T(c xi + gamma) from ``slope_cluster_threshold``; the cluster structure is then updated (moved, merged or
     dropped) in O(size of the support). Zero coefficients do not move (the proximal gradient steps of the hybrid
-    solver bring them in). ``coef`` and ``residual`` are updated in place.
+    solver bring them in). ``coef`` and ``residual`` are updated in place. A cluster of one feature j needs no
+    direction vector: gamma = sign(beta_j) X_j^T r / n and xi = ||X_j||^2 / n from ``column_sq_norms``.
     """
     values, sizes, members = _clusters(coef)
     representatives = members[np.cumsum(sizes) - sizes]
@@ -166,17 +178,26 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
             k += 1
         start = np.sum(sizes[:k])
         cluster = members[start:start + sizes[k]]
-        direction[:] = 0.0
-        for j in cluster:
-            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, math.copysign(1.0, coef[j]), direction)
-        xi = np.dot(direction, direction) / n_samples
+        if cluster.shape[0] == 1:
+            sign = math.copysign(1.0, coef[representative])
+            xi = column_sq_norms[representative] / n_samples
+            gamma = sign * _column_dot(X_data, X_indices, X_indptr, n_samples, representative, residual) / n_samples
+        else:
+            direction[:] = 0.0
+            for j in cluster:
+                _column_axpy(X_data, X_indices, X_indptr, n_samples, j, math.copysign(1.0, coef[j]), direction)
+            xi = np.dot(direction, direction) / n_samples
+            gamma = np.dot(direction, residual) / n_samples
         if xi == 0.0:
             continue
-        new = slope_cluster_threshold(value * xi + np.dot(direction, residual) / n_samples, xi, cluster.shape[0],
-                                      values, sizes, k, lambda_cumsum)
+        new = slope_cluster_threshold(value * xi + gamma, xi, cluster.shape[0], values, sizes, k, lambda_cumsum,
+                                      start)
         if new == value:
             continue
-        residual -= (new - value) * direction
+        if cluster.shape[0] == 1:
+            _column_axpy(X_data, X_indices, X_indptr, n_samples, representative, -(new - value) * sign, residual)
+        else:
+            residual -= (new - value) * direction
         for j in cluster:
             coef[j] = math.copysign(1.0, coef[j]) * new
         values, sizes, members = _move_cluster(values, sizes, members, k, start, abs(new))

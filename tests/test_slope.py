@@ -168,6 +168,27 @@ def test_screened_path_equals_unscreened(kind, seed):
     assert np.all(full.screening["n_kkt_violations"] == 0)
 
 
+@pytest.mark.parametrize("kind", ["slope", "group"])
+def test_working_set_strategies_give_the_unscreened_path(kind):
+    """Both working-set strategies (strong set; previous active set and one candidate) end on the unscreened path:
+    the KKT checks add what the first fit missed (the previous set needs them: violations are recorded)."""
+    path_function, options = PATHS[kind]
+    X, y = make_data(seed=3, n_samples=50, n_features=40)
+    paths = {}
+    for strategy in ("strong", "previous"):
+        paths[strategy] = path_function(X, y, screen=True, strategy=strategy, n_alphas=8, eps=0.05, tol=1e-10,
+                                        max_iter=50_000, **options)
+    full = path_function(X, y, screen=False, n_alphas=8, eps=0.05, tol=1e-10, max_iter=50_000, **options)
+    for path in paths.values():
+        np.testing.assert_allclose(path.coefs, full.coefs, atol=1e-5)
+        np.testing.assert_allclose(path.intercepts, full.intercepts, atol=1e-5)
+    previous = paths["previous"].screening
+    assert np.sum(previous["n_fitted_features"]) < np.sum(paths["strong"].screening["n_fitted_features"])
+    assert np.sum(previous["n_kkt_violations"]) > 0 and np.sum(previous["n_refits"]) > 0
+    with pytest.raises(ValueError, match="strategy"):
+        path_function(X, y, strategy="working", n_alphas=3, **options)
+
+
 def test_sparse_group_alpha_max_is_sharp():
     X, y = make_data(seed=6)
     path = sparse_group_slope_path(X, y, groups=GROUP_SIZES, eta=0.5, n_alphas=2, eps=1 - 1e-4, tol=1e-10,

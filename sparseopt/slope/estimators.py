@@ -59,7 +59,7 @@ def _datafit_and_targets(loss, y):
 
 
 def _path(X, y, eta, *, loss, alphas, n_alphas, eps, fit_intercept, screen, solver, tol, max_iter, verbose,
-          **penalty_options):
+          strategy="auto", **penalty_options):
     X = check_design(X)
     y = np.asarray(y)
     datafit, targets, _ = _datafit_and_targets(loss, y if loss == "logistic" else check_target(y, X.shape[0]))
@@ -69,39 +69,44 @@ def _path(X, y, eta, *, loss, alphas, n_alphas, eps, fit_intercept, screen, solv
         if alphas.ndim != 1 or np.any(alphas < 0) or np.any(np.diff(alphas) > 0):
             raise ValueError("alphas must be a non-negative, non-increasing 1-D array")
     return fit_path(X, targets.astype(float), datafit, penalty, alphas, n_alphas=n_alphas, eps=eps,
-                    fit_intercept=fit_intercept, screen=screen, solver=solver, tol=tol, max_iter=max_iter,
-                    verbose=verbose)
+                    fit_intercept=fit_intercept, screen=screen, strategy=strategy, solver=solver, tol=tol,
+                    max_iter=max_iter, verbose=verbose)
 
 
 def slope_path(X, y, *, lambdas="bh", q=0.1, theta1=1.0, theta2=0.5, loss="squared", alphas=None, n_alphas=20,
-               eps=1e-2, fit_intercept=True, screen=True, solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
+               eps=1e-2, fit_intercept=True, screen=True, strategy="auto", solver="auto", tol=1e-6, max_iter=10_000,
+               verbose=False):
     """SLOPE path: F(Xw + b) + alpha sum_i v_i |w|_(i) over a decreasing alpha grid (default: n_alphas values
     from alpha_max = J*_v(X^T u0) down to eps alpha_max), with the strong rule of Larsson et al. (2020) when
-    ``screen``. Returns a ``PathResult`` (alphas, coefs (p, K), intercepts, n_iters, stop_crits, screening)."""
+    ``screen``. Returns a ``PathResult`` (alphas, coefs (p, K), intercepts, n_iters, stop_crits, screening).
+    ``strategy`` (with ``screen``): the features fitted first at each point, ``"strong"`` (strong set and active
+    set), ``"previous"`` (active set and the best candidate) or ``"auto"`` (previous for SLOPE, strong for the
+    group models); see ``sparseopt.slope.path.fit_path``. The KKT checks make the path the same for all three."""
     return _path(X, y, 1.0, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
-                 screen=screen, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, lambdas=lambdas, q=q,
+                 screen=screen, strategy=strategy, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, lambdas=lambdas, q=q,
                  theta1=theta1, theta2=theta2)
 
 
 def group_slope_path(X, y, groups=None, *, group_lambdas="mean", group_weights=None, q=0.1, theta1=1.0,
                      theta2=0.5, loss="squared", alphas=None, n_alphas=20, eps=1e-2, fit_intercept=True,
-                     screen=True, solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
+                     screen=True, strategy="auto", solver="auto", tol=1e-6, max_iter=10_000, verbose=False):
     """Group SLOPE path: F(Xw + b) + alpha sum_i lambda_i (c_g ||w_g||)_(i), alpha_max = J*_lambda(||X_g^T u0|| /
-    c_g), with the group strong rule of Feser & Evangelou (2025) when ``screen``. Returns a ``PathResult``."""
+    c_g), with the group strong rule of Feser & Evangelou (2025) when ``screen`` (``strategy`` as in
+    ``slope_path``). Returns a ``PathResult``."""
     return _path(X, y, 0.0, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
-                 screen=screen, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, groups=groups,
+                 screen=screen, strategy=strategy, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, groups=groups,
                  group_lambdas=group_lambdas, group_weights=group_weights, q=q, theta1=theta1, theta2=theta2)
 
 
 def sparse_group_slope_path(X, y, groups=None, *, eta=0.95, lambdas="bh", group_lambdas="mean", group_weights=None,
                             q=0.1, theta1=1.0, theta2=0.5, loss="squared", alphas=None, n_alphas=20, eps=1e-2,
-                            fit_intercept=True, screen=True, solver="auto", tol=1e-6, max_iter=10_000,
-                            verbose=False):
+                            fit_intercept=True, screen=True, strategy="auto", solver="auto", tol=1e-6,
+                            max_iter=10_000, verbose=False):
     """Sparse-group SLOPE path: F(Xw + b) + alpha (eta J_v(w) + (1 - eta) J_lambda(c_g ||w_g||)); alpha_max by
-    certified bisection; group then variable strong rules of Feser & Evangelou (2025) when ``screen``. Returns a
-    ``PathResult``."""
+    certified bisection; group then variable strong rules of Feser & Evangelou (2025) when ``screen``
+    (``strategy`` as in ``slope_path``). Returns a ``PathResult``."""
     return _path(X, y, eta, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
-                 screen=screen, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, groups=groups,
+                 screen=screen, strategy=strategy, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, groups=groups,
                  lambdas=lambdas, group_lambdas=group_lambdas, group_weights=group_weights, q=q, theta1=theta1,
                  theta2=theta2)
 

@@ -190,6 +190,7 @@ def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None
     lambda_cumsum = np.concatenate(([0.0], np.cumsum(lambdas)))
     lipschitz = max(_lipschitz(datafit, X, lipschitz), np.finfo(float).tiny)
     data, indices, indptr = _packed(X)
+    column_sq_norms = design.column_sq_norms(X).astype(float)
     y = np.asarray(y, dtype=float)
     residual = y - design.x_dot(X, coef).astype(float) - intercept
     crit = np.inf
@@ -202,7 +203,7 @@ def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None
             coef = prox_sorted_l1(coef - gradient / lipschitz, 1.0 / lipschitz, lambdas)
             residual = y - design.x_dot(X, coef).astype(float) - intercept
         else:
-            slope_cd_epoch(data, indices, indptr, n, coef, residual, lambda_cumsum)
+            slope_cd_epoch(data, indices, indptr, n, coef, residual, lambda_cumsum, column_sq_norms)
         if fit_intercept:
             shift = residual.mean()
             intercept += shift
