@@ -313,11 +313,11 @@ def test_benchmark_path_study(tmp_path, monkeypatch):
     monkeypatch.setitem(slope_benchmark.PATH_SIZES, "tiny", (100,))
     monkeypatch.setattr(slope_benchmark, "N_ALPHAS", 6)
     rows = slope_benchmark.write_path_study(tmp_path, "tiny")
-    assert [(row["model"], row["method"]) for row in rows][:4] == [
-        ("Group SLOPE", "screened"), ("Group SLOPE", "unscreened"),
+    assert [(row["model"], row["method"]) for row in rows][:5] == [
+        ("Group SLOPE", "screened"), ("Group SLOPE", "unscreened"), ("Group SLOPE", "screened, previous set"),
         ("Sparse-group SLOPE", "screened"), ("Sparse-group SLOPE", "unscreened")]
     for row in rows:
-        if row["method"] == "screened":
+        if row["method"].startswith("screened"):
             assert 0 <= row["screened_out_variables"] < 1 and row["max_objective_difference"] < 1e-4
     report = (tmp_path / "slope_paths.md").read_text()
     assert "| synthetic 200x100 | Sparse-group SLOPE | screened |" in report
