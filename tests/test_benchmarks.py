@@ -108,3 +108,9 @@ def test_family_without_problem_prints_and_writes_nothing(tmp_path, capsys, fami
     assert main([family, "--quick", "--out", str(out_dir)]) == 0
     assert capsys.readouterr().out == f"sparseopt-bench: the {family} family has no benchmark problem yet.\n"
     assert not out_dir.exists()
+
+
+def test_only_runs_the_matching_problems(tmp_path):
+    assert main(["lasso", "--size", "tiny", "--only", "path", "--max-time", "1", "--out", str(tmp_path)]) == 0
+    problems = {row["problem"] for row in read_results(tmp_path)}
+    assert problems == {"simulated 50x200, 5-point path to alpha_max/100"}

@@ -31,6 +31,8 @@ def build_parser():
         help="time cap per solver and problem: budgets stop growing once its runs add up to more "
         f"(default: {DEFAULT_MAX_TIME['quick']:g} with --quick, {DEFAULT_MAX_TIME['full']:g} otherwise)",
     )
+    options.add_argument("--only", metavar="TEXT", help="run only the problems whose name contains TEXT (and no "
+                         "family study), e.g. to rerun one problem with a larger --max-time into the same --out")
     options.add_argument("--size", choices=SIZES, help=argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(
@@ -62,9 +64,11 @@ def main(argv=None):
     try:
         for family in families:
             for problem in family.make_problems(size):
+                if args.only is not None and args.only not in problem.name:
+                    continue
                 run_problem(family.name, problem, family.solvers, max_time, log)
                 write_report(log, solvers)
-            if family.extra_report is not None:
+            if family.extra_report is not None and args.only is None:
                 family.extra_report(args.out, size)
     except KeyboardInterrupt:
         write_report(log, solvers)
