@@ -175,7 +175,7 @@ def _packed(X):
 
 @solver_threads
 def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None, intercept_init=0.0, tol=1e-6,
-                 max_iter=10_000, pgd_every=5, lipschitz=None):
+                 max_iter=10_000, pgd_every=10, lipschitz=None):
     """SLOPE least squares by hybrid coordinate descent (Larsson et al. 2023).
 
     Iterations alternate one proximal gradient step (step 1/L, L = ||X||_2^2 / n, from which the gap is
