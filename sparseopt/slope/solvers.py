@@ -34,8 +34,7 @@ from sparseopt.penalties import SortedL1
 from sparseopt.slope.penalty import GroupSortedL1, datafit_conjugate, sorted_dual_norm
 from sparseopt.solvers import fista
 
-# BLAS on one thread (and, with ``design.solver_threads`` where it exists, one Numba thread count per solve)
-solver_threads = getattr(design, "solver_threads", None) or design.serial_blas
+solver_threads = design.solver_threads  # one Numba thread count per solve, BLAS on one thread for large X
 
 STEP_FACTOR = 1.9  # PD3O step gamma = STEP_FACTOR / L; the method converges for gamma < 2 / L
 
