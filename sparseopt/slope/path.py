@@ -17,7 +17,7 @@ intercept) and grad0 = X^T u0, alpha_max is the dual norm of P at grad0:
 With ``screen=True`` each point is fitted on the features kept by ``screening.screened_features`` (or, with
 ``strategy="previous"``, on the previous active set and one candidate); after each fit the KKT conditions are
 checked on all features (``screening.kkt_flags``, one full gradient X^T u per fit), violators are added and the
-fit repeated. The restricted fits run on the sliced design X[:, E]. The whole path runs with BLAS on one thread
+fit repeated. The restricted fits run on the sliced design X[:, E]. The whole path runs under the thread policy of
 (``solvers.solver_threads``).
 """
 import hashlib
