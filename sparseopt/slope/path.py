@@ -18,7 +18,7 @@ With ``screen=True`` each point is fitted on the features kept by ``screening.sc
 ``strategy="previous"``, on the previous active set and one candidate); after each fit the KKT conditions are
 checked on all features (``screening.kkt_flags``, one full gradient X^T u per fit), violators are added and the
 fit repeated. The restricted fits run on the sliced design X[:, E]. The whole path runs under the thread policy of
-(``solvers.solver_threads``).
+``design.solver_threads``.
 """
 import hashlib
 import warnings
