@@ -112,8 +112,7 @@ def greedy_bcd(problem, *, rule="gsd", block_size=5, partition="variable", updat
         else:
             block = selector.select(iteration)
         known_lipschitz = selector.block_lipschitz[block_key] if block_key is not None else None
-        diagonal = selector.diagonal if selector is not None else None
-        updater.step(block, diagonal=diagonal, block_lipschitz=known_lipschitz, block_key=block_key,
+        updater.step(block, block_lipschitz=known_lipschitz, block_key=block_key,
                      forest=forest)
         elapsed += time.perf_counter() - start
         objective = problem.objective() + penalty_value(problem.x, penalty)

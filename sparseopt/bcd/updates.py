@@ -2,8 +2,8 @@
 
 F = f + lambda ||x||_1 (lambda = ``penalty``, optionally with x >= 0). With g_b = grad_b f(x):
 
-- ``gradient``: x_b <- prox_{lambda / L_b}(x_b - g_b / L_b), L_b = lambda_max(H_b) (a GSD rule's diagonal d_i
-  replaces L_b coordinate-wise: d_i = -g_i / d_i);
+- ``gradient``: x_b <- prox_{lambda / L_b}(x_b - g_b / L_b), L_b = lambda_max(H_b) for every rule (the paper's
+  Fig. 4 protocol: GSD-type rules only select, the step is the block's own 1 / L_b);
 - ``la``: the same step with L_b estimated: start at 1, double until
   F(x+) <= F(x) + g_b^T d + L_b / 2 ||d||^2 + lambda (||x_b+||_1 - ||x_b||_1), keep the estimate per block;
 - ``matrix``: d = -H_b^-1 g_b (Cholesky of the block bound matrix); with a penalty the exact minimizer of the
@@ -64,11 +64,9 @@ class Updater:
         #: |F(x)| before the step (set by the solver): the line searches allow a rounding slack of a few ulps of it
         self.objective_scale = 0.0
 
-    def step(self, block, diagonal=None, block_lipschitz=None, block_key=None, forest=False):
+    def step(self, block, block_lipschitz=None, block_key=None, forest=False):
         """Update x_b; block_lipschitz is L_b when known (fixed blocks), block_key names the block for ``la``."""
         if self.update == "gradient":
-            if diagonal is not None:
-                return self._proximal_step(block, diagonal[block][:, None])
             if block_lipschitz is None:
                 block_lipschitz = float(np.linalg.eigvalsh(self.problem.bound_matrix(block))[-1])
             return self._proximal_step(block, max(block_lipschitz, 1e-300))
