@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from numba_kernels.cd import _column_axpy, _column_dot, _objective
+from numba_kernels.l0_exchange import centered_columns, exchange_search
 from numba_kernels.prox import l0l1_threshold, l0l2_threshold, soft_threshold
 
 L0, L0L1, L0L2 = 0, 1, 2
@@ -129,19 +130,6 @@ def cd_epochs(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, wei
 
 
 @njit(cache=True)
-def centered_columns(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, columns):
-    """The dense (n, len(columns)) block of X_c = X - d m^T."""
-    block = np.zeros((n_samples, columns.shape[0]))
-    for k in range(columns.shape[0]):
-        j = columns[k]
-        unit = np.zeros(n_samples)
-        _column_axpy(X_data, X_indices, X_indptr, n_samples, j, 1.0, unit)
-        for i in range(n_samples):
-            block[i, k] = unit[i] - row_scale[i] * X_offset[j]
-    return block
-
-
-@njit(cache=True)
 def refit_support(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, support, lambda2):
     """argmin_beta 1/(2n) ||y - X_c,S beta||^2 + lambda2 ||beta||^2 on the columns ``support``: the solution of
     (X_S^T X_S / n + 2 lambda2 I) beta = X_S^T y / n (least squares by lstsq when that matrix is singular)."""
@@ -240,111 +228,6 @@ def _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, 
 
 
 @njit(cache=True)
-def _exchange_sets(order, n_pairs, max_exchange):
-    """Index sets of at most ``max_exchange`` (1 or 2) entries of range(len(order)), as rows (a, b) with -1 for
-    "none": the empty set first, every single, then (max_exchange 2) the pairs among the first ``n_pairs``
-    entries of ``order``."""
-    rows = [(-1, -1)]
-    for a in range(order.shape[0]):
-        rows.append((a, -1))
-    if max_exchange >= 2:
-        paired = order[:n_pairs]
-        for a in range(paired.shape[0]):
-            for b in range(a + 1, paired.shape[0]):
-                rows.append((min(paired[a], paired[b]), max(paired[a], paired[b])))
-    out = np.empty((len(rows), 2), dtype=np.int64)
-    for k in range(len(rows)):
-        out[k, 0], out[k, 1] = rows[k]
-    return out
-
-
-@njit(cache=True)
-def _candidate_pool(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz, lambda1,
-                    lambda2, support, n_candidates):
-    """The ``n_candidates`` inactive features with the largest entry gain, at w or once one feature of the
-    support is removed (the best of these |S| + 1 gains ranks them)."""
-    score = _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz,
-                         lambda1, lambda2)
-    for i in support:
-        trial_residual = residual.copy()
-        _column_axpy(X_data, X_indices, X_indptr, n_samples, i, w[i], trial_residual)
-        trial_sum = weighted_sum + w[i] * n_samples * X_offset[i]
-        removed = w[i]
-        w[i] = 0.0
-        score = np.maximum(score, _entry_gains(X_data, X_indices, X_indptr, n_samples, X_offset, w, trial_residual,
-                                               trial_sum, lipschitz, lambda1, lambda2))
-        w[i] = removed
-    for i in support:
-        score[i] = -1.0
-    ranked = np.argsort(-score)
-    count = 0
-    while count < min(n_candidates, ranked.shape[0]) and score[ranked[count]] > 0.0:
-        count += 1
-    return ranked[:count].astype(np.int64)
-
-
-@njit(cache=True)
-def _best_exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum,
-                   lipschitz, lambda0, lambda2, max_support, n_candidates, max_exchange):
-    """Best local move with an exact refit (L0, L0L2): drop a set R of the support and add a set A of the
-    candidate pool, |R|, |A| <= max_exchange (pairs removed only among the ``n_candidates`` features of the
-    support that cost least to drop), to minimise F refitted on the new support T. On the pool's Gram
-    matrix G = X_P^T X_P / n + 2 lambda2 I and c = X_P^T y / n, min_beta F on T is
-    ||y||^2/(2n) - c_T^T G_TT^{-1} c_T / 2 + lambda0 |T|. The move is made if it lowers F by more than 1e-10 F.
-    Returns (S, whether a move was made)."""
-    objective = least_squares_objective(residual, weighted_sum, X_offset, w, n_samples, lambda0, 0.0, lambda2)
-    support = _support_of(w)
-    candidates = _candidate_pool(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum,
-                                 lipschitz, 0.0, lambda2, support, n_candidates)
-    pool = np.concatenate((support, candidates))
-    block = centered_columns(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, pool)
-    gram = block.T @ block / n_samples + 2.0 * lambda2 * np.eye(pool.shape[0])
-    target = block.T @ y / n_samples
-    baseline = 0.5 * (y @ y) / n_samples
-    best_value = objective - 1e-10 * max(abs(objective), 1e-300)
-    best_set = np.zeros(0, dtype=np.int64)
-    best_beta = np.zeros(0)
-    size = support.shape[0]
-    # pairs to remove: among the n_candidates features of the support whose removal alone costs least in the
-    # loss, (L_j + 2 lambda2) w_j^2 / 2 (the "backward sacrifice" of abess, Zhu et al. 2020)
-    sacrifices = (lipschitz[support] + 2.0 * lambda2) * w[support] ** 2
-    removals = _exchange_sets(np.argsort(sacrifices), n_candidates, max_exchange)
-    additions = _exchange_sets(np.arange(candidates.shape[0]), n_candidates, max_exchange)
-    keep = np.empty(pool.shape[0], dtype=np.bool_)
-    for r in range(removals.shape[0]):
-        for a in range(additions.shape[0]):
-            if r == 0 and a == 0:
-                continue
-            keep[:size] = True
-            keep[size:] = False
-            count = size
-            for k in range(2):
-                if removals[r, k] >= 0:
-                    keep[removals[r, k]] = False
-                    count -= 1
-                if additions[a, k] >= 0:
-                    keep[size + additions[a, k]] = True
-                    count += 1
-            if count > max_support:
-                continue
-            members = np.flatnonzero(keep)
-            sub_target = target[members]
-            try:
-                beta = np.linalg.solve(gram[members][:, members], sub_target)
-            except Exception:  # singular: collinear columns
-                continue
-            value = baseline - 0.5 * (sub_target @ beta) + lambda0 * count
-            if np.isfinite(value) and value < best_value:
-                best_value, best_set, best_beta = value, pool[members], beta
-    if best_set.shape[0] == 0 and best_value >= objective - 1e-10 * max(abs(objective), 1e-300):
-        return weighted_sum, False
-    w[:] = 0.0
-    for k in range(best_set.shape[0]):
-        w[best_set[k]] = best_beta[k]
-    return reset_residual(X_data, X_indices, X_indptr, n_samples, y, w, row_scale, residual), True
-
-
-@njit(cache=True)
 def _best_l0l1_swap(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual, weighted_sum, lipschitz,
                     lambda0, lambda1, n_candidates):
     """L0L1 swaps without refit (Hazimeh & Mazumder 2020): for each i of the support (smallest |w_i| first),
@@ -386,8 +269,12 @@ def _best_l0l1_swap(X_data, X_indices, X_indptr, n_samples, X_offset, w, residua
 def swap_search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum,
                 lipschitz, lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol,
                 max_swaps, n_candidates, max_exchange):
-    """CD + PSI: ``cd_solve``, then local moves (``_best_exchange``; ``_best_l0l1_swap`` for L0L1), each
-    followed by ``cd_solve``, until none lowers F or ``max_swaps`` were made. Returns (S, swaps made, CD passes in all, largest decrease, converged)."""
+    """CD + PSI: ``cd_solve``, then local moves, until none lowers F or ``max_swaps`` were made.
+
+    L0, L0L2: ``numba_kernels.l0_exchange.exchange_search`` (exact refits, every move valued in closed form) from
+    the CD point, then ``cd_solve`` again as a certificate; if CD changes the support, the search resumes.
+    L0L1: single swaps without refit (``_best_l0l1_swap``), each followed by ``cd_solve``.
+    Returns (S, swaps made, CD passes in all, largest decrease, converged)."""
     weighted_sum, passes, largest, converged = cd_solve(
         X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum, lipschitz,
         lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol)
@@ -396,17 +283,21 @@ def swap_search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, 
         if kind == L0L1:
             weighted_sum, swapped = _best_l0l1_swap(X_data, X_indices, X_indptr, n_samples, X_offset, w, residual,
                                                     weighted_sum, lipschitz, lambda0, lambda1, n_candidates)
+            moves = int(swapped)
         else:
-            weighted_sum, swapped = _best_exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y,
-                                                   w, residual, weighted_sum, lipschitz, lambda0, lambda2,
-                                                   max_support, n_candidates, max_exchange)
-        if not swapped:
+            moves, _ = exchange_search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, lipschitz, w,
+                                       lambda0, lambda2, max_support, n_candidates, max_exchange, max_swaps - swaps)
+            weighted_sum = reset_residual(X_data, X_indices, X_indptr, n_samples, y, w, row_scale, residual)
+        if moves == 0:
             break
-        swaps += 1
+        swaps += moves
+        before = w != 0.0
         weighted_sum, more, largest, converged = cd_solve(
             X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual, weighted_sum, lipschitz,
             lambda0, lambda1, lambda2, kind, max_support, screen_size, max_iter, max_epochs, tol)
         passes += more
+        if kind != L0L1 and np.array_equal(before, w != 0.0):
+            break  # CD certified the exchange search's end point
     return weighted_sum, swaps, passes, largest, converged
 
 

@@ -248,3 +248,59 @@ def test_example_l0_support_recovery(tmp_path):
     assert "L0 (CD + exchanges): " in completed.stdout and "Lasso: " in completed.stdout
     assert out.stat().st_size > 10_000
     # named for tests/test_examples.py: "l0_support_recovery.py"
+
+
+def test_exchange_values_in_closed_form_match_direct_refits():
+    """numba_kernels.l0_exchange: the change of F(S) = min_b 1/(2n)||y - X_S b||^2 + lambda2 ||b||^2 + lambda0 |S|
+    predicted for every removal of up to two slots and addition of up to two pool features equals the refitted
+    value; and the state after a move (Givens downdates, bordered adds) equals the state built from scratch."""
+    from numba_kernels import l0_exchange as exchange
+    from sparseopt.l0 import solver
+
+    X, y = correlated_instance(11, n=40, p=15)
+    n, lambda0, lambda2 = 40, 0.01, 0.03
+    problem = solver.prepare(X, y, np.ones(n), False)
+    data = solver._kernel_data(problem)[:6]
+
+    def refitted(support):
+        if not support:
+            return 0.5 * y @ y / n
+        gram = X[:, support].T @ X[:, support] / n + 2 * lambda2 * np.eye(len(support))
+        target = X[:, support].T @ y / n
+        return 0.5 * y @ y / n - 0.5 * target @ np.linalg.solve(gram, target) + lambda0 * len(support)
+
+    def state_of(support):
+        K, V, R, slots, inside, beta, t, c, d, baseline = exchange._empty_state(*data, problem.y, problem.lipschitz,
+                                                                                lambda2, 10)
+        size, z_sq, complete = exchange._grow(*data, np.array(support, dtype=np.int64), K, V, R, slots, 0, inside,
+                                              problem.lipschitz, lambda2, c, d, beta, 0.0)
+        assert complete
+        return [K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline]
+
+    support = [2, 5, 7, 11]
+    K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline = state_of(support)
+    assert baseline - 0.5 * z_sq + lambda0 * size == pytest.approx(refitted(support), rel=1e-12)
+    pool = np.array([j for j in range(15) if j not in support])
+    H, M, D = exchange._pool_state(*data, V, R, size, c, d, pool, 20)
+    checked = 0
+    for removed in [(), (0,), (3,), (0, 3), (1, 2)]:
+        for added in [(), (0,), (4,), (0, 1), (3, 7)]:
+            r = list(removed) + [-1] * (2 - len(removed))
+            a = list(added) + [-1] * (2 - len(added))
+            predicted = exchange.exchange_value(r[0], r[1], a[0], a[1], beta, H, M, c[pool], D, lambda0)
+            new = [s for k, s in enumerate(slots[:size]) if k not in removed] + [pool[k] for k in added]
+            assert predicted == pytest.approx(refitted(new) - refitted(support), abs=1e-13)
+            checked += 1
+    assert checked == 25
+    for removed, added in [((1,), ()), ((0, 3), ()), ((2,), (6,)), ((0, 1), (9, 13))]:
+        K, V, R, slots, size, inside, t, c, d, beta, z_sq, _ = state_of(support)
+        size, z_sq, made = exchange._exchange(*data, K, V, R, slots, size, inside, t, problem.lipschitz, lambda2, c,
+                                              d, beta, z_sq, np.array(removed, dtype=np.int64),
+                                              np.array(added, dtype=np.int64))
+        new = [int(s) for s in slots[:size]]
+        assert made and sorted(new) == sorted([s for k, s in enumerate(support) if k not in removed] + list(added))
+        fresh = state_of(new)
+        assert baseline - 0.5 * z_sq + lambda0 * size == pytest.approx(refitted(new), rel=1e-12)
+        np.testing.assert_allclose(c, fresh[7], atol=1e-13)
+        np.testing.assert_allclose(d, fresh[8], atol=1e-13)
+        np.testing.assert_allclose(beta[:size], fresh[9][:size], atol=1e-12)

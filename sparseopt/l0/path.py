@@ -114,23 +114,23 @@ def l0_path(X, y, *, penalty="L0", gammas=None, n_gamma=5, lambda0s=None, n_lamb
     return L0Path(penalty, np.asarray(gammas, dtype=float), grids, coefs, intercepts)
 
 
-def subset_path(X, y, n_nonzeros=range(1, 31), *, fit_intercept=True, sample_weight=None, **options):
-    """Best-subset fits for each k in ``n_nonzeros`` (increasing), each warm-started from the previous support.
+def subset_path(X, y, n_nonzeros=range(1, 31), *, fit_intercept=True, sample_weight=None, max_swaps=100,
+                max_swap_size=2):
+    """Best-subset fits for each k in ``n_nonzeros`` (increasing) in one compiled pass
+    (``numba_kernels.l0_exchange.subset_path``): the support of the previous k grows by the best exact adds and is
+    polished by exchanges of one feature, then two when single ones stall, each valued in closed form (at most
+    ``max_swaps`` moves per k; ``max_swap_size=1``: single exchanges only).
 
-    Returns (coefs of shape (p, len(n_nonzeros)), intercepts). ``options`` go to ``solver.solve_subset``.
+    Returns (coefs of shape (p, len(n_nonzeros)), intercepts).
     """
     n_nonzeros = [int(k) for k in n_nonzeros]
     if any(k < 0 for k in n_nonzeros) or any(b < a for a, b in zip(n_nonzeros, n_nonzeros[1:])):
         raise ValueError("n_nonzeros must be non-negative and increasing")
     X, y, sample_weight = _validated(X, y, sample_weight)
     problem = solver.prepare(X, y, sample_weight, fit_intercept)
-    coef = np.zeros(problem.n_features)
-    columns = []
-    for k in n_nonzeros:
-        coef = solver.solve_subset(problem, k, coef_init=coef, **options).coef
-        columns.append(coef.copy())
-    coefs = np.column_stack(columns) if columns else np.zeros((problem.n_features, 0))
-    intercepts = problem.y_offset - problem.X_offset @ coefs if fit_intercept else np.zeros(len(columns))
+    coefs = solver.subset_coefficient_path(problem, np.array(n_nonzeros, dtype=np.int64), max_swaps=max_swaps,
+                                           max_swap_size=max_swap_size)
+    intercepts = problem.y_offset - problem.X_offset @ coefs if fit_intercept else np.zeros(len(n_nonzeros))
     return coefs, intercepts
 
 

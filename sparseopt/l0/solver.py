@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from numba_kernels import l0 as kernels
+from numba_kernels import l0_exchange as exchange
 from sparseopt import design
 from sparseopt.solvers.working_set import prepare_least_squares
 
@@ -20,7 +21,8 @@ PENALTY_KINDS = {"L0": kernels.L0, "L0L1": kernels.L0L1, "L0L2": kernels.L0L2}
 ALGORITHMS = ("CD", "CDPSI")
 MAX_EPOCHS = 1000  # CD epochs per active-set pass
 SCREEN_SIZE = 100  # coordinates added to the support in an active-set pass, at most
-SWAP_CANDIDATES = 10  # inactive features the swap search may bring in
+SWAP_CANDIDATES = 10  # inactive features a swap without refit (L0L1, classification) may bring in
+EXCHANGE_POOL = 30  # inactive features an exchange with refit (L0, L0L2, subset) may bring in, ranked by add value
 
 
 class LeastSquaresProblem(NamedTuple):
@@ -35,6 +37,11 @@ class LeastSquaresProblem(NamedTuple):
     @property
     def n_features(self):
         return self.X_offset.shape[0]
+
+    @property
+    def X(self):
+        """The design as stored (for ``design.solver_threads``)."""
+        return self.centered.X
 
 
 class L0Result(NamedTuple):
@@ -86,6 +93,7 @@ def entry_gains(problem, coef, lambda1=0.0, lambda2=0.0):
                                 problem.lipschitz, lambda1, lambda2)
 
 
+@design.solver_threads
 def solve_l0(problem, penalty, lambda0, lambda1, lambda2, *, coef_init=None, max_support_size=None,
              algorithm="CDPSI", max_iter=100, tol=1e-7, max_swaps=100, max_swap_size=2):
     """Coordinate descent (``algorithm="CD"``) or CD + single swaps (``"CDPSI"``) from coef_init (default 0).
@@ -102,7 +110,9 @@ def solve_l0(problem, penalty, lambda0, lambda1, lambda2, *, coef_init=None, max
               float(lambda0), float(lambda1), float(lambda2), kind, max_support, SCREEN_SIZE, int(max_iter),
               MAX_EPOCHS, float(tol))
     if algorithm == "CDPSI":
-        _, n_swaps, n_iter, stop_crit, converged = kernels.swap_search(*common, int(max_swaps), SWAP_CANDIDATES, int(max_swap_size))
+        pool = SWAP_CANDIDATES if kind == kernels.L0L1 else EXCHANGE_POOL
+        _, n_swaps, n_iter, stop_crit, converged = kernels.swap_search(*common, int(max_swaps), pool,
+                                                                       int(max_swap_size))
     else:
         _, n_iter, stop_crit, converged = kernels.cd_solve(*common)
         n_swaps = 0
@@ -111,6 +121,7 @@ def solve_l0(problem, penalty, lambda0, lambda1, lambda2, *, coef_init=None, max
     return L0Result(coef, n_iter, n_swaps, stop_crit, converged)
 
 
+@design.solver_threads
 def solve_subset(problem, n_nonzero, *, coef_init=None, max_iter=100, tol=1e-7, max_swaps=100, max_swap_size=2):
     """min 1/(2n) ||y_c - X_c w||^2 s.t. ||w||_0 <= k: normalized IHT (from coef_init, default 0), exact least
     squares on its support, then CD + single swaps at lambda0 = 0 with at most k non-zeros."""
@@ -125,10 +136,20 @@ def solve_subset(problem, n_nonzero, *, coef_init=None, max_iter=100, tol=1e-7, 
     _, n_swaps, n_iter, stop_crit, converged = kernels.swap_search(
         data, indices, indptr, n, X_offset, row_scale, y, coef, residual, weighted_sum, problem.lipschitz, 0.0,
         0.0, 0.0, kernels.L0, n_nonzero, SCREEN_SIZE, int(max_iter), MAX_EPOCHS, float(tol), int(max_swaps),
-        SWAP_CANDIDATES, int(max_swap_size))
+        EXCHANGE_POOL, int(max_swap_size))
     if not converged:
         warn_not_converged("best-subset search", max_iter, stop_crit)
     return L0Result(coef, n_iter, n_swaps, stop_crit, converged)
+
+
+@design.solver_threads
+def subset_coefficient_path(problem, sizes, *, max_swaps=100, max_swap_size=2):
+    """Coefficients (p, len(sizes)) of best-subset least squares for each k of the increasing int64 ``sizes``,
+    warm-started along k (``numba_kernels.l0_exchange.subset_path``)."""
+    data, indices, indptr, n, X_offset, row_scale, y = _kernel_data(problem)
+    coefs, _ = exchange.subset_path(data, indices, indptr, n, X_offset, row_scale, y, problem.lipschitz, sizes,
+                                    EXCHANGE_POOL, int(max_swap_size), int(max_swaps))
+    return coefs
 
 
 def warn_not_converged(what, max_iter, stop_crit):
