@@ -71,6 +71,21 @@ def loss_value(loss, Z, Y):
 
 
 @njit(cache=True)
+def softmax_row(Z, i, out):
+    """out = softmax(z_i) = exp(z_i - max z_i) / sum_c exp(z_ic - max z_i)."""
+    k = Z.shape[1]
+    largest = -np.inf
+    for c in range(k):
+        largest = max(largest, Z[i, c])
+    total = 0.0
+    for c in range(k):
+        out[c] = math.exp(Z[i, c] - largest)
+        total += out[c]
+    for c in range(k):
+        out[c] /= total
+
+
+@njit(cache=True)
 def row_dual(loss, Z, Y, i, out):
     """out = dloss(z_i, y_i)/dz_i: z - y (least squares), -y / (1 + exp(y z)) (logistic), softmax(z) - y."""
     k = Z.shape[1]
@@ -80,15 +95,9 @@ def row_dual(loss, Z, Y, i, out):
     elif loss == LOGISTIC:
         out[0] = -Y[i, 0] / (1.0 + math.exp(min(Y[i, 0] * Z[i, 0], 700.0)))
     else:
-        largest = -np.inf
+        softmax_row(Z, i, out)
         for c in range(k):
-            largest = max(largest, Z[i, c])
-        total = 0.0
-        for c in range(k):
-            out[c] = math.exp(Z[i, c] - largest)
-            total += out[c]
-        for c in range(k):
-            out[c] = out[c] / total - Y[i, c]
+            out[c] -= Y[i, c]
 
 
 @njit(cache=True)
@@ -150,20 +159,15 @@ def row_loss_change(loss, Z, Y, i, image, alpha):
             return _log1pexp(u + w) - _log1pexp(u)
         sigmoid = 1.0 / (1.0 + math.exp(-u)) if u > -700.0 else 0.0
         return math.log1p(sigmoid * math.expm1(w))
-    largest = -np.inf
-    for c in range(k):
-        largest = max(largest, Z[i, c])
-    normalizer = 0.0
-    for c in range(k):
-        normalizer += math.exp(Z[i, c] - largest)
+    probabilities = np.empty(k)
+    softmax_row(Z, i, probabilities)
     total = 0.0
     linear = 0.0
     for c in range(k):
         move = alpha * image[c]
         if move > 30.0:
-            zero = np.zeros(k)
-            return row_loss(loss, Z, Y, i, image, alpha) - row_loss(loss, Z, Y, i, zero, 0.0)
-        total += math.exp(Z[i, c] - largest) / normalizer * math.expm1(move)
+            return row_loss(loss, Z, Y, i, image, alpha) - row_loss(loss, Z, Y, i, np.zeros(k), 0.0)
+        total += probabilities[c] * math.expm1(move)
         linear += Y[i, c] * move
     return math.log1p(total) - linear
 
@@ -227,16 +231,7 @@ def softmax_row_curvatures(Z, rows):
     out = np.empty((rows.shape[0], k, k))
     p = np.empty(k)
     for slot in range(rows.shape[0]):
-        i = rows[slot]
-        largest = -np.inf
-        for c in range(k):
-            largest = max(largest, Z[i, c])
-        total = 0.0
-        for c in range(k):
-            p[c] = math.exp(Z[i, c] - largest)
-            total += p[c]
-        for c in range(k):
-            p[c] /= total
+        softmax_row(Z, rows[slot], p)
         for c in range(k):
             for e in range(k):
                 out[slot, c, e] = -p[c] * p[e]

@@ -22,6 +22,12 @@ def find_root(parent, i):
 
 
 @njit(cache=True)
+def _no_forest(n):
+    """Union-find state of n nodes, none in a forest: labels (-1), parent (self), tree sizes, root scratch."""
+    return -np.ones(n, dtype=np.int64), np.arange(n), np.ones(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+
+
+@njit(cache=True)
 def _join(parent, size, i, j):
     """Merge the trees of roots i and j (the smaller under the larger)."""
     if size[i] < size[j]:
@@ -57,11 +63,7 @@ def greedy_forest(indptr, indices, order, max_size):
     """Visit nodes in ``order`` and keep each one whose addition leaves the kept set a forest (at most max_size
     nodes). With order = nodes by decreasing |grad_i f| this is the paper's greedy tree block (a maximal forest
     that contains the best coordinate). Returns the kept nodes, in visiting order."""
-    n = indptr.shape[0] - 1
-    labels = -np.ones(n, dtype=np.int64)
-    parent = np.arange(n)
-    size = np.ones(n, dtype=np.int64)
-    roots = np.empty(n, dtype=np.int64)
+    labels, parent, size, roots = _no_forest(indptr.shape[0] - 1)
     kept = np.empty(min(max_size, order.shape[0]), dtype=np.int64)
     n_kept = 0
     for node in order:
@@ -77,11 +79,7 @@ def greedy_forest(indptr, indices, order, max_size):
 def forest_partition(indptr, indices, order):
     """Tree partition: visit nodes in ``order`` and put each in the first forest (0, 1, ...) that stays a forest
     with it (greedy forest colouring). Returns the forest label of every node; on a lattice this gives 2 forests."""
-    n = indptr.shape[0] - 1
-    labels = -np.ones(n, dtype=np.int64)
-    parent = np.arange(n)
-    size = np.ones(n, dtype=np.int64)
-    roots = np.empty(n, dtype=np.int64)
+    labels, parent, size, roots = _no_forest(indptr.shape[0] - 1)
     for node in order:
         label = 0
         while not _try_add(indptr, indices, node, label, labels, parent, size, roots):
@@ -92,11 +90,7 @@ def forest_partition(indptr, indices, order):
 @njit(cache=True)
 def is_forest(indptr, indices, nodes):
     """Whether the subgraph induced by ``nodes`` has no cycle."""
-    n = indptr.shape[0] - 1
-    labels = -np.ones(n, dtype=np.int64)
-    parent = np.arange(n)
-    size = np.ones(n, dtype=np.int64)
-    roots = np.empty(n, dtype=np.int64)
+    labels, parent, size, roots = _no_forest(indptr.shape[0] - 1)
     for node in nodes:
         if not _try_add(indptr, indices, node, 1, labels, parent, size, roots):
             return False
