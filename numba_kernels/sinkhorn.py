@@ -195,3 +195,72 @@ def sparse_newton_direction(indptr, indices, data, row_sums, col_sums, rhs_x, rh
         rz = rz_next
         iteration += 1
     return dx, dy, iteration
+
+
+@njit(cache=True, parallel=True)
+def scaled_kernel(f, g, C, reg, K):
+    """Write K_ij = exp((f_i + g_j - C_ij) / reg) into K (0 below exp(-708)), parallel over rows: the kernel of
+    the stabilised (absorbed) scaling form, in which the plan is P_ij = u_i K_ij v_j."""
+    n, m = C.shape
+    if f.shape[0] != n or g.shape[0] != m or K.shape[0] != n or K.shape[1] != m:
+        raise ValueError("scaled_kernel: shapes of f, g, K must match C's")
+    inv_reg = 1.0 / reg
+    for i in prange(n):
+        for j in range(m):
+            exponent = (f[i] + g[j] - C[i, j]) * inv_reg
+            K[i, j] = math.exp(exponent) if exponent > -708.0 else 0.0
+
+
+@njit(cache=True, parallel=True)
+def scale_rows(K, v, w, u):
+    """Sinkhorn's update of the row scaling in the stabilised form: u_i = w_i / (K v)_i, parallel over rows.
+
+    Returns the largest |log u_i| (infinite when a (K v)_i is 0 or not finite: the caller then returns to the
+    log domain)."""
+    n, m = K.shape
+    if v.shape[0] != m or w.shape[0] != n or u.shape[0] != n:
+        raise ValueError("scale_rows: lengths of v, w, u must match K's shape")
+    spread = np.empty(n)
+    for i in prange(n):
+        total = 0.0
+        for j in range(m):
+            total += K[i, j] * v[j]
+        if total > 0.0 and total < np.inf:
+            u[i] = w[i] / total
+            spread[i] = abs(math.log(u[i]))
+        else:
+            u[i] = 1.0
+            spread[i] = np.inf
+    return spread.max()
+
+
+@njit(cache=True, parallel=True)
+def scale_columns(K, u, w, v):
+    """Sinkhorn's update of the column scaling in the stabilised form: v_j = w_j / (K^T u)_j, over blocks of
+    columns in parallel (each thread owns its v_j).
+
+    Returns the L1 error of the column marginal of the plan before the update, sum_j |v_j (K^T u)_j - w_j|,
+    and the largest |log v_j| (infinite when a (K^T u)_j is 0 or not finite)."""
+    n, m = K.shape
+    if u.shape[0] != n or w.shape[0] != m or v.shape[0] != m:
+        raise ValueError("scale_columns: lengths of u, w, v must match K's shape")
+    n_blocks = (m + _BLOCK - 1) // _BLOCK
+    errors = np.zeros(n_blocks)
+    spreads = np.zeros(n_blocks)
+    for block in prange(n_blocks):
+        start = block * _BLOCK
+        stop = min(start + _BLOCK, m)
+        totals = np.zeros(stop - start)
+        for i in range(n):
+            for j in range(start, stop):
+                totals[j - start] += K[i, j] * u[i]
+        for j in range(start, stop):
+            total = totals[j - start]
+            errors[block] += abs(v[j] * total - w[j])
+            if total > 0.0 and total < np.inf:
+                v[j] = w[j] / total
+                spreads[block] = max(spreads[block], abs(math.log(v[j])))
+            else:
+                v[j] = 1.0
+                spreads[block] = np.inf
+    return errors.sum(), spreads.max()

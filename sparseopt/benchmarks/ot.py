@@ -4,12 +4,13 @@ Metric: the L1 marginal error ||P1 - a||_1 + ||P^T 1 - b||_1 against iterations 
 suboptimality, so this family runs through the ``extra_report`` hook (``run_ot_benchmark``) with its own report
 files (``ot-results.csv``, ``ot-summary.md``, ``ot-<problem>.png``), rewritten after every finished problem.
 
-Solvers: sparseopt's Sinkhorn-Newton-Sparse and log-domain Sinkhorn (their errors after every iteration come
-from their logs), POT's ``sinkhorn`` (kernel form) and ``sinkhorn_log``, and POT's ``emd`` (time for scale).
-POT's Sinkhorn variants, started like ours from zero potentials, produce the same iterates as our
-log-domain Sinkhorn (same update order; equal in exact arithmetic), so they need the same number of
-iterations to reach an error; each is timed running exactly that many iterations, and the L1 error of its
-plan is reported to check the claim. When such a run would exceed the time cap, it runs as many iterations as
+Solvers: sparseopt's Sinkhorn-Newton-Sparse and stabilised Sinkhorn (their errors after every iteration come
+from their logs), sparseopt's log-domain Sinkhorn, POT's ``sinkhorn`` (kernel form) and ``sinkhorn_log``, and
+POT's ``emd`` (time for scale). The Sinkhorn variants, started from zero potentials, produce the same
+iterates as our stabilised Sinkhorn (same update order; equal in exact arithmetic), so they need the same
+number of iterations to reach an error; each is timed once running exactly the iterations of the smallest
+target reached, the L1 error of its plan is reported to check the claim, and the other target's time is
+scaled by the iteration ratio. When such a run would exceed half the time cap, it runs as many iterations as
 fit and its time is extrapolated linearly (marked "est.").
 """
 import csv
@@ -26,7 +27,7 @@ from sparseopt.benchmarks.family import Family
 #: Marginal errors at which iterations and times are reported.
 ERROR_TARGETS = (1e-6, 1e-8)
 #: Seconds a single solver run may take, by size (longer ones are capped, POT's then extrapolated).
-TIME_CAP = {"tiny": 0.5, "quick": 4.0, "full": 120.0}
+TIME_CAP = {"tiny": 0.5, "quick": 4.0, "full": 60.0}
 CSV_COLUMNS = ("problem", "n", "m", "reg", "reg_x_median_cost", "solver", "target", "iterations", "time_s",
                "reached_error", "note")
 
@@ -124,30 +125,36 @@ def run_sparseopt(problem, method, time_cap):
                         tol=min(ERROR_TARGETS), log=True)[1]
 
 
-def time_pot(problem, method, n_iter, time_cap):
-    """Wall time of POT's ``method`` running exactly ``n_iter`` iterations, the L1 error of its plan, and a
-    note ("est." when the time is extrapolated from a shorter run that fits ``time_cap``)."""
+def time_fixed_iterations(problem, solver, n_iter, time_cap):
+    """Wall time of ``solver`` ("POT sinkhorn", "POT sinkhorn_log" or "sparseopt log-Sinkhorn") running exactly
+    ``n_iter`` iterations, the L1 error of its plan, and a note ("est." when the time is extrapolated from a
+    shorter run that fits ``time_cap``)."""
     import ot
+
+    from sparseopt.ot import sinkhorn
 
     def run(iterations):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            plan = ot.sinkhorn(problem.a, problem.b, problem.M, problem.reg, method=method,
-                               numItermax=iterations, stopThr=0.0, warn=False)
+            if solver.startswith("POT"):
+                plan = ot.sinkhorn(problem.a, problem.b, problem.M, problem.reg, method=solver[4:],
+                                   numItermax=iterations, stopThr=0.0, warn=False)
+            else:
+                plan = sinkhorn(problem.a, problem.b, problem.M, problem.reg, method="log", max_iter=iterations,
+                                tol=0.0, warn=False)
         return time.perf_counter() - start, plan
 
     probe_iterations = min(n_iter, 20)
     probe_time, plan = run(probe_iterations)
     per_iteration = probe_time / probe_iterations
-    note = ""
     if n_iter > probe_iterations:
         runnable = int(min(n_iter, time_cap / per_iteration))
         elapsed, plan = run(max(runnable, 1))
         if runnable < n_iter:
             return elapsed * n_iter / runnable, math.nan, f"est. from {runnable} iterations"
-        return elapsed, _marginal_error(plan, problem), note
-    return probe_time, _marginal_error(plan, problem), note
+        return elapsed, _marginal_error(plan, problem), ""
+    return probe_time, _marginal_error(plan, problem), ""
 
 
 def _marginal_error(plan, problem):
@@ -166,7 +173,7 @@ def run_ot_problem(problem, out_dir, size):
                      target, iterations, time_s, reached, note))
 
     logs = {"sparseopt SNS": run_sparseopt(problem, "newton-sparse", time_cap),
-            "sparseopt log-Sinkhorn": run_sparseopt(problem, "log", time_cap)}
+            "sparseopt stabilized Sinkhorn": run_sparseopt(problem, "stabilized", time_cap)}
     for solver, log in logs.items():
         for target in ERROR_TARGETS:
             index = _first_reaching(log["err"], target)
@@ -176,15 +183,26 @@ def run_ot_problem(problem, out_dir, size):
                 note = (f"{log['n_iter_sinkhorn']} Sinkhorn + {log['n_iter_newton']} Newton + "
                         f"{log['n_iter_fallback']} fallback" if solver.endswith("SNS") else "")
                 add(solver, target, index, log["elapsed"][index - 1], log["err"][index - 1], note)
-    sinkhorn_errors = logs["sparseopt log-Sinkhorn"]["err"]
-    for solver, method in (("POT sinkhorn", "sinkhorn"), ("POT sinkhorn_log", "sinkhorn_log")):
-        for target in ERROR_TARGETS:
-            index = _first_reaching(sinkhorn_errors, target)
+    sinkhorn_errors = logs["sparseopt stabilized Sinkhorn"]["err"]
+    # Same iterates as the stabilised run: each solver is timed once, on the iterations of the smallest target
+    # reached (at most half the cap, then extrapolated), and the other target's time is scaled from it.
+    indices = {target: _first_reaching(sinkhorn_errors, target) for target in ERROR_TARGETS}
+    reached = [index for index in indices.values() if index is not None]
+    for solver in ("sparseopt log-Sinkhorn", "POT sinkhorn", "POT sinkhorn_log"):
+        if not reached:
+            for target in ERROR_TARGETS:
+                add(solver, target, None, math.nan, math.nan, "Sinkhorn did not reach it in the cap")
+            continue
+        longest = max(reached)
+        elapsed, error_reached, note = time_fixed_iterations(problem, solver, longest, time_cap / 2)
+        for target, index in indices.items():
             if index is None:
-                add(solver, target, None, math.nan, math.nan, "log-Sinkhorn did not reach it: iterations unknown")
-                continue
-            elapsed, reached, note = time_pot(problem, method, index, time_cap)
-            add(solver, target, index, elapsed, reached, note)
+                add(solver, target, None, math.nan, math.nan, "Sinkhorn did not reach it in the cap")
+            elif index == longest:
+                add(solver, target, index, elapsed, error_reached, note)
+            else:
+                add(solver, target, index, elapsed * index / longest, math.nan,
+                    f"time scaled from {longest} iterations")
     import ot
 
     start = time.perf_counter()
@@ -208,8 +226,8 @@ def _append_csv(path, rows):
 
 
 def _plot(problem, logs, rows, out_dir):
-    """Marginal error against iterations and against wall time. POT's curves follow our log-Sinkhorn's
-    errors (same iterates) on a time axis scaled by its measured time per iteration."""
+    """Marginal error against iterations and against wall time. The other Sinkhorn curves follow our stabilised
+    Sinkhorn's errors (same iterates) on a time axis scaled by their measured time per iteration."""
     from matplotlib.figure import Figure
 
     from sparseopt.benchmarks.plots import figure_path
@@ -220,8 +238,8 @@ def _plot(problem, logs, rows, out_dir):
         iterations = np.arange(1, len(log["err"]) + 1)
         by_iteration.semilogy(iterations, log["err"], label=solver)
         by_time.loglog(log["elapsed"], log["err"], label=solver)
-    sinkhorn_errors = logs["sparseopt log-Sinkhorn"]["err"]
-    for solver in ("POT sinkhorn", "POT sinkhorn_log"):
+    sinkhorn_errors = logs["sparseopt stabilized Sinkhorn"]["err"]
+    for solver in ("sparseopt log-Sinkhorn", "POT sinkhorn", "POT sinkhorn_log"):
         timed = [row for row in rows if row[5] == solver and row[7]]
         if timed:
             per_iteration = timed[-1][8] / timed[-1][7]
@@ -243,8 +261,8 @@ def _write_summary(out_dir):
         rows = list(csv.DictReader(csv_file))
     lines = ["# sparseopt OT benchmark: L1 marginal error targets", "",
              "Iterations and wall time (s) until ||P1 - a||_1 + ||P^T 1 - b||_1 < target. POT's Sinkhorn "
-             "variants run the iterations our log-Sinkhorn needed (same iterates); 'reached' is the error of "
-             "their plan.", ""]
+             "variants run the iterations our stabilized Sinkhorn needed (same iterates); 'reached' is the "
+             "error of their plan.", ""]
     for problem in dict.fromkeys(row["problem"] for row in rows):
         problem_rows = [row for row in rows if row["problem"] == problem]
         first = problem_rows[0]
@@ -265,7 +283,7 @@ def _ratio_lines(problem_rows):
     lines = []
     for target in ERROR_TARGETS:
         cells = {row["solver"]: row for row in problem_rows if row["target"] == str(target) and row["iterations"]}
-        sns, sinkhorn = cells.get("sparseopt SNS"), cells.get("sparseopt log-Sinkhorn")
+        sns, sinkhorn = cells.get("sparseopt SNS"), cells.get("sparseopt stabilized Sinkhorn")
         if sns is None or sinkhorn is None:
             lines.append(f"- {target:g}: a solver did not reach the target; no ratio.")
             continue

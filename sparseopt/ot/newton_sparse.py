@@ -6,19 +6,22 @@ P_ij(f, g) = exp((f_i + g_j - M_ij) / reg),
     D(f, g) = <a, f> + <b, g> - reg sum_ij P_ij + reg sum_i a_i        (concave),
     grad D = (a - P 1, b - P^T 1),    hess D = -(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]].
 
-Stage 1 runs Sinkhorn until the L1 marginal error is below ``switch_tol`` (at most ``switch_iter`` steps).
-Stage 2 repeats: keep the largest entries of P (S: at least a ``keep_fraction`` of them, and all but a mass of
-``drop_ratio`` times the marginal error), solve
+Stage 1 runs ``switch_iter`` Sinkhorn steps (stabilised scaling form, ``log_sinkhorn``) (20, the paper's N1; fewer when the L1 marginal error falls below
+``switch_tol`` first). Stage 2 repeats: keep the largest entries of P (S: at least a ``keep_fraction`` of them,
+and all but a mass of ``drop_ratio`` times the marginal error, so that S carries nearly all of P's mass), solve
 
-    [[diag(P 1), S], [S^T, diag(P^T 1)]] (dx, dy) = reg grad D
+    ([[diag(P 1), S], [S^T, diag(P^T 1)]] + mu diag(P 1, P^T 1)) (dx, dy) = reg grad D,    mu = 0 first,
 
 by Jacobi-preconditioned conjugate gradient in the gauge dy_{m-1} = 0 (the null direction (1, -1) of the
 exact Hessian; a sparse LU solve when CG has not converged after ``cg_max_iter`` iterations), and take the
 step t (dx, dy) for the first t in 1, 1/2, 1/4, ... that increases D by at least 1e-4 t <grad D, (dx, dy)>
 (Armijo) or lowers the marginal error (near convergence the increase of D falls below the rounding of D,
 while the error still measures progress). The diagonal blocks use the full P, so the sparsified matrix stays
-positive semi-definite. When no step is accepted, Sinkhorn steps are taken instead (fallback; their number
-doubles after each consecutive failure) and the kept fraction doubles.
+positive semi-definite. When no step is accepted, the system is solved again with the damping mu = 1, 10,
+100 (Levenberg-Marquardt: the direction turns toward the scaled gradient, the simultaneous linearised Sinkhorn
+step, and shortens); when none of those is accepted either, Sinkhorn steps are taken (fallback; their number
+doubles after each consecutive failure) and the kept fraction doubles. Sinkhorn steps are also taken when 50
+consecutive Newton steps have not halved the error (stall: far from the optimum, in the damped phase).
 
 Where it pays off: when P is close to a permutation (or another sparse optimal face), Newton converges in a
 few steps from a rough Sinkhorn start. Where P has many entries that must shrink by orders of magnitude, each
@@ -26,6 +29,7 @@ Newton step only divides them by about e (its linear model sends them to 0 with 
 so stage 2 converges linearly with rate ~1/e, still far faster than Sinkhorn at small reg.
 """
 import math
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,12 +37,20 @@ import scipy.sparse.linalg as spla
 
 from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, plan_and_marginals,
                                     sparse_newton_direction)
-from sparseopt.ot.log_sinkhorn import sinkhorn_iterations
+from sparseopt.ot.log_sinkhorn import stabilized_sinkhorn_iterations
 
 #: Armijo constant of the line search, smallest step tried, and the largest kept fraction of P.
 ARMIJO = 1e-4
 SMALLEST_STEP = 2.0**-10
 MAX_KEEP_FRACTION = 0.5
+#: Damping factors mu of the retries when the Newton step fails its line search (H + mu diag(H)).
+DAMPINGS = (1.0, 10.0, 100.0)
+#: Sinkhorn steps of stage 1 (the paper's N1).
+SWITCH_ITER = 20
+#: Stage 2 is judged stalled when STALL_WINDOW consecutive Newton steps have not divided the error by 2; a
+#: fallback then follows (far from the optimum, where the potentials must move by many times reg, each damped
+#: Newton step moves them by about reg, while a Sinkhorn step moves them by any amount).
+STALL_WINDOW = 50
 #: Sinkhorn steps of the first fallback (doubled after each consecutive failure of a Newton step).
 FALLBACK_STEPS = 10
 
@@ -52,9 +64,10 @@ class _Iterate:
             f, g, problem.M, problem.reg, plan_buffer)
         self.grad_f = problem.a - self.row_sums
         self.grad_g = problem.b - self.col_sums
-        self.error = np.abs(self.grad_f).sum() + np.abs(self.grad_g).sum()
-        self.dual = (problem.a @ f + problem.b @ g
-                     - problem.reg * (self.row_sums.sum() - problem.a.sum()))
+        with np.errstate(over="ignore", invalid="ignore"):  # a line-search trial far out: inf, then rejected
+            self.error = np.abs(self.grad_f).sum() + np.abs(self.grad_g).sum()
+            self.dual = (problem.a @ f + problem.b @ g
+                         - problem.reg * (self.row_sums.sum() - problem.a.sum()))
 
 
 def kept_entries_threshold(iterate, keep_fraction, dropped_mass):
@@ -68,20 +81,29 @@ def kept_entries_threshold(iterate, keep_fraction, dropped_mass):
     return histogram_bin_floor(eligible[0]) if eligible.size else 0.0
 
 
-def newton_direction(problem, iterate, keep_fraction, drop_ratio, cg_rtol, cg_max_iter):
-    """The sparse Newton ascent direction (dx, dy) at ``iterate``, the number of CG iterations (-1 when CG
-    missed its tolerance and a sparse direct solve gave the direction), and the number of entries of P kept (at
-    least a ``keep_fraction`` of them, and all but a mass of drop_ratio * error)."""
+def kept_plan_entries(iterate, keep_fraction, drop_ratio):
+    """The entries of P kept in the sparsified Hessian, as CSR arrays (indptr, indices, data): at least a
+    ``keep_fraction`` of them, and all but a mass of drop_ratio * (marginal error)."""
     threshold = kept_entries_threshold(iterate, keep_fraction, drop_ratio * iterate.error)
-    kept = entries_at_least(iterate.plan, threshold)
+    return entries_at_least(iterate.plan, threshold)
+
+
+def newton_direction(problem, iterate, kept, cg_rtol, cg_max_iter, damping=0.0):
+    """The sparse Newton ascent direction (dx, dy) at ``iterate`` with the kept entries ``kept`` of P (CSR
+    arrays) and the diagonal blocks multiplied by 1 + ``damping``, and the number of CG iterations (-1 when CG
+    missed its tolerance and a sparse direct solve gave the direction)."""
     tiny = np.finfo(np.float64).tiny
-    diagonals = np.maximum(iterate.row_sums, tiny), np.maximum(iterate.col_sums, tiny)
+    scale = 1.0 + damping
+    diagonals = np.maximum(iterate.row_sums, tiny) * scale, np.maximum(iterate.col_sums, tiny) * scale
     rhs = problem.reg * iterate.grad_f, problem.reg * iterate.grad_g
     dx, dy, cg_iter = sparse_newton_direction(*kept, *diagonals, *rhs, cg_rtol, cg_max_iter)
     if cg_iter >= cg_max_iter:
-        dx, dy = direct_newton_direction(kept, diagonals, rhs, iterate.plan.shape)
-        cg_iter = -1
-    return dx, dy, cg_iter, kept[2].size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", spla.MatrixRankWarning)
+            direct = direct_newton_direction(kept, diagonals, rhs, iterate.plan.shape)
+        if np.all(np.isfinite(direct[0])) and np.all(np.isfinite(direct[1])):
+            (dx, dy), cg_iter = direct, -1  # else (numerically singular): CG's last iterate
+    return dx, dy, cg_iter
 
 
 def direct_newton_direction(kept, diagonals, rhs, shape):
@@ -108,8 +130,8 @@ def line_search(problem, iterate, direction, trial_buffer):
     return None
 
 
-def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=1e-2, switch_iter=None, keep_fraction=None,
-                  drop_ratio=1.0, cg_max_iter=None):
+def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=0.0, switch_iter=SWITCH_ITER,
+                  keep_fraction=None, drop_ratio=1e-4, cg_max_iter=None):
     """Sinkhorn-Newton-Sparse from (f, g) on a reduced ``TransportProblem``.
 
     Parameters
@@ -117,8 +139,8 @@ def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=1e-2, switch_i
     max_iter : total iterations (Sinkhorn, Newton and fallback Sinkhorn steps together).
     tol : stop when the L1 marginal error ||P1 - a||_1 + ||P^T 1 - b||_1 < tol.
     trace : ``log_sinkhorn.Trace`` receiving each iteration's error, time and kind.
-    switch_tol, switch_iter : stage 1 stops at error < switch_tol, or after switch_iter steps (default
-        max_iter).
+    switch_tol, switch_iter : stage 1 stops at error < switch_tol (default 0: never), or after switch_iter
+        steps (default 20, the paper's N1; None: max_iter).
     keep_fraction : fraction of the entries of P kept at least in the Hessian; default min(5 / min(n, m), 0.5).
     drop_ratio : the entries left out of the Hessian sum to at most drop_ratio * (current marginal error).
     cg_max_iter : cap on the conjugate-gradient iterations per Newton step; default max(n + m, 100).
@@ -130,24 +152,38 @@ def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=1e-2, switch_i
     cg_max_iter = max(n + m, 100) if cg_max_iter is None else cg_max_iter
     switch_iter = max_iter if switch_iter is None else min(switch_iter, max_iter)
 
-    sinkhorn_iterations(problem, f, g, switch_iter, max(tol, switch_tol), trace)
+    stabilized_sinkhorn_iterations(problem, f, g, switch_iter, max(tol, switch_tol), trace)
     buffers = [np.empty((n, m)), np.empty((n, m))]
     iterate = _Iterate(problem, f, g, buffers[0])
     fallback_steps = FALLBACK_STEPS
+    window = [iterate.error]
     while iterate.error >= tol and trace.n_iter < max_iter:
-        direction = newton_direction(problem, iterate, keep_fraction, drop_ratio,
-                                     min(0.1, math.sqrt(iterate.error)), cg_max_iter)[:2]
+        kept = kept_plan_entries(iterate, keep_fraction, drop_ratio)
         spare_buffer = buffers[1] if iterate.plan is buffers[0] else buffers[0]
-        trial = line_search(problem, iterate, direction, spare_buffer)
+        trial = None
+        for damping in (0.0, *DAMPINGS):
+            direction = newton_direction(problem, iterate, kept, min(0.1, math.sqrt(iterate.error)), cg_max_iter,
+                                         damping)[:2]
+            trial = line_search(problem, iterate, direction, spare_buffer)
+            if trial is not None:
+                break
+        stalled = False
         if trial is not None:
             iterate = trial
             trace.record("newton", iterate.error)
-            fallback_steps = FALLBACK_STEPS
-            continue
+            window.append(iterate.error)
+            if iterate.error < 0.5 * window[0]:
+                window = [iterate.error]
+                fallback_steps = FALLBACK_STEPS
+            stalled = len(window) > STALL_WINDOW
+            if not stalled:
+                continue
         f, g = iterate.f.copy(), iterate.g.copy()
         steps = min(fallback_steps, max_iter - trace.n_iter)
-        sinkhorn_iterations(problem, f, g, steps, tol, trace, kind="fallback_sinkhorn")
+        stabilized_sinkhorn_iterations(problem, f, g, steps, tol, trace, kind="fallback_sinkhorn")
         iterate = _Iterate(problem, f, g, iterate.plan)
         fallback_steps *= 2
-        keep_fraction = min(2.0 * keep_fraction, MAX_KEEP_FRACTION)
+        window = [iterate.error]
+        if not stalled:
+            keep_fraction = min(2.0 * keep_fraction, MAX_KEEP_FRACTION)
     return iterate.f, iterate.g, iterate.plan, iterate.error

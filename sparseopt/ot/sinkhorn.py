@@ -18,12 +18,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from numba_kernels.sinkhorn import plan_and_marginals
-from sparseopt.ot.log_sinkhorn import Trace, sinkhorn_iterations
+from sparseopt.ot.log_sinkhorn import Trace, sinkhorn_iterations, stabilized_sinkhorn_iterations
 from sparseopt.ot.newton_sparse import newton_sparse
 from sparseopt.ot.problem import check_transport_problem
 from sparseopt.validation import check_scalar_range
 
-METHODS = ("log", "newton-sparse")
+METHODS = ("log", "stabilized", "newton-sparse")
 
 
 def sinkhorn(a, b, M, reg, method="log", max_iter=1000, tol=1e-9, log=False, warn=True, sparse=False,
@@ -40,10 +40,13 @@ def sinkhorn(a, b, M, reg, method="log", max_iter=1000, tol=1e-9, log=False, war
         Finite ground cost M_ij.
     reg : float > 0
         Entropic regularization (POT's ``reg``; eta = 1/reg in Tang et al.). Only M / reg matters.
-    method : {"log", "newton-sparse"}
+    method : {"log", "stabilized", "newton-sparse"}
         "log": log-domain Sinkhorn, g_j <- reg log b_j - reg LSE_i((f_i - M_ij)/reg), then the same for f;
-        never overflows. "newton-sparse": Sinkhorn-Newton-Sparse (Tang et al. 2024): Sinkhorn until the
-        error is below ``switch_tol``, then Newton steps on D with a sparsified Hessian (see
+        never overflows. "stabilized": the same iterates (up to rounding) in the scaling form
+        P = diag(u) K diag(v), K = exp((f + g - M)/reg), v <- b / K^T u, u <- a / K v (two matrix-vector
+        products, no exponential, per iteration), scalings beyond exp(+-30) absorbed into f, g; never
+        overflows either, 2-4x faster per iteration. "newton-sparse": Sinkhorn-Newton-Sparse (Tang et al. 2024): 20 Sinkhorn steps (the
+        paper's N1), then Newton steps on D with a sparsified Hessian (see
         ``sparseopt.ot.newton_sparse``); pays off at small reg, where Sinkhorn needs thousands of iterations.
     max_iter : int
         Maximum number of iterations (for "newton-sparse", Sinkhorn and Newton iterations together).
@@ -61,7 +64,8 @@ def sinkhorn(a, b, M, reg, method="log", max_iter=1000, tol=1e-9, log=False, war
     sparse : bool
         Return the plan as a scipy CSR matrix without the entries below tol / (2 n m) (dropped mass < tol/2).
     **newton_options
-        ``switch_tol`` (1e-2), ``switch_iter``, ``keep_fraction`` (5 / min(n, m)), ``cg_max_iter``: see
+        ``switch_iter`` (20), ``switch_tol`` (0), ``keep_fraction`` (5 / min(n, m)), ``drop_ratio`` (1e-4),
+        ``cg_max_iter``: see
         ``sparseopt.ot.newton_sparse.newton_sparse``.
 
     Returns
@@ -80,8 +84,9 @@ def sinkhorn(a, b, M, reg, method="log", max_iter=1000, tol=1e-9, log=False, war
     n, m = problem.M.shape
     f, g = np.zeros(n), np.zeros(m)
     trace = Trace()
-    if method == "log":
-        error = sinkhorn_iterations(problem, f, g, max_iter, tol, trace)
+    if method in ("log", "stabilized"):
+        iterations = sinkhorn_iterations if method == "log" else stabilized_sinkhorn_iterations
+        error = iterations(problem, f, g, max_iter, tol, trace)
         plan = np.empty((n, m))
         row_sums, col_sums = plan_and_marginals(f, g, problem.M, problem.reg, plan)[:2]
         error = np.abs(row_sums - problem.a).sum() + np.abs(col_sums - problem.b).sum()

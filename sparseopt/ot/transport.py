@@ -21,7 +21,7 @@ class SinkhornTransport(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     reg_e : float > 0, entropic regularization.
-    method : {"log", "newton-sparse"}, the solver (see ``sinkhorn``).
+    method : {"log", "stabilized", "newton-sparse"}, the solver (see ``sinkhorn``).
     max_iter : int, iterations of the solver.
     tol : float, L1 marginal error at which the solver stops.
     metric : {"sqeuclidean", "euclidean"}, ground cost.
