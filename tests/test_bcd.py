@@ -291,12 +291,17 @@ def test_clear_errors(estimator, kwargs, message):
         getattr(bcd, estimator)(**kwargs).fit(A, y > 0 if "Classifier" in estimator else y)
 
 
-def test_check_estimator_regressor():
+@pytest.mark.parametrize("name,kwargs", [("GreedyBCDRegressor", dict(tol=1e-8, max_iter=5000)),
+                                         ("GreedyBCDClassifier", dict(max_iter=300))])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_check_estimator(name, kwargs):
+    """Every scikit-learn check passes (GraphLabelPropagation is transductive, fit(X, y) with -1 labels and
+    predict on the training points only, so check_estimator does not apply to it)."""
     from sklearn.utils.estimator_checks import check_estimator
 
-    from sparseopt.bcd import GreedyBCDRegressor
+    import sparseopt.bcd as bcd
 
-    check_estimator(GreedyBCDRegressor(tol=1e-8, max_iter=5000))
+    check_estimator(getattr(bcd, name)(**kwargs))
 
 
 def test_benchmark_tiny(tmp_path):

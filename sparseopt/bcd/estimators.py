@@ -19,7 +19,7 @@ from sparseopt.bcd.problems import MarginProblem
 from sparseopt.bcd.rules import RULES
 from sparseopt.bcd.solver import greedy_bcd
 from sparseopt.bcd.updates import UPDATES
-from sparseopt.validation import check_scalar_range, validate_fit_data, validate_predict_data
+from sparseopt.validation import check_design, check_scalar_range, validate_fit_data, validate_predict_data
 
 PARAMETERS = {
     "rule": [str], "block_size": [int], "partition": [str], "update": [str], "max_iter": [int], "tol": [float],
@@ -132,18 +132,19 @@ class GreedyBCDClassifier(ClassifierMixin, _GreedyBCDBase):
     def fit(self, X, y):
         """Fit on X (n, p), dense or sparse, and class labels y (n,)."""
         self._check_options(("gradient", "la", "matrix", "newton"))
-        from sklearn.utils.validation import validate_data
+        from sklearn.utils.validation import column_or_1d, validate_data
 
-        X_checked, _, _ = validate_fit_data(self, X, np.zeros(np.shape(X)[0]) if hasattr(X, "shape") else
-                                            np.zeros(len(X)))
+        X_checked = check_design(X)
         validate_data(self, X, reset=True, skip_check_array=True)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != X_checked.shape[0]:
-            raise ValueError(f"y must be 1-D with {X_checked.shape[0]} labels")
+        if y is None:
+            raise ValueError("y is None: this estimator requires y to be passed, but the target y is None")
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != X_checked.shape[0]:
+            raise ValueError(f"y has {y.shape[0]} labels, X has {X_checked.shape[0]} samples")
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
-            raise ValueError("GreedyBCDClassifier needs at least 2 classes in y; got 1")
+            raise ValueError("GreedyBCDClassifier needs at least 2 classes in y; got 1 class")
         augmented = self._augment(X_checked)
         if self.classes_.size == 2:
             problem = MarginProblem(augmented, np.where(encoded == 1, 1.0, -1.0), "logistic")
