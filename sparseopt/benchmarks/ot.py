@@ -112,15 +112,17 @@ def _first_reaching(errors, target):
 
 def run_sparseopt(problem, method, time_cap):
     """sparseopt's solver to the smallest target, at most the iterations that fit in ``time_cap`` (estimated
-    from a 10-iteration probe, at least 100); returns its log."""
+    from a 40-iteration probe, at least 100); returns its log."""
     from sparseopt.ot import sinkhorn
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(2):  # the first call loads the compiled kernels
-            probe = sinkhorn(problem.a, problem.b, problem.M, problem.reg, method=method, max_iter=10, tol=0.0,
+            probe = sinkhorn(problem.a, problem.b, problem.M, problem.reg, method=method, max_iter=40, tol=0.0,
                              log=True)[1]
-        max_iter = max(100, int(time_cap / max(probe["elapsed"][-1] / 10, 1e-7)))
+        # per-iteration time from the last 20 probe iterations (the first ones include one-off work)
+        per_iteration = (probe["elapsed"][-1] - probe["elapsed"][19]) / 20
+        max_iter = max(100, int(time_cap / max(per_iteration, 1e-7)))
         return sinkhorn(problem.a, problem.b, problem.M, problem.reg, method=method, max_iter=max_iter,
                         tol=min(ERROR_TARGETS), log=True)[1]
 
