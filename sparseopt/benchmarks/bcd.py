@@ -35,7 +35,7 @@ from sparseopt.benchmarks.family import Family
 #: (A: m, n; C: m, n, classes; D: lattice side; E: points; iterations; n of the timing study)
 SIZES = {
     "tiny": dict(a=(60, 400), c=(60, 60, 5), d=12, e=300, iterations=60, scaling=(2_000, 20_000)),
-    "quick": dict(a=(300, 3000), c=(200, 200, 20), d=30, e=800, iterations=300, scaling=(10_000, 100_000)),
+    "quick": dict(a=(300, 3000), c=(200, 200, 20), d=30, e=800, iterations=200, scaling=(10_000, 100_000)),
     "full": dict(a=(1000, 10000), c=(1000, 1000, 50), d=50, e=2000, iterations=500, scaling=(10_000, 100_000, 1_000_000)),
 }
 TARGET_GAP = 1e-8
