@@ -10,8 +10,8 @@ X_c = X - d m^T; y is the centred target; L_j = ||X_c_j||^2 / n. For a support S
 The state of a support (exact; an added feature borders R and V in O(p s), a removed one is cut out of R
 by Givens rotations that also rotate V, in O(p s); one X_c^T B product per move for the entering columns):
     K[j, a] = X_c_j^T X_c_{S_a} / n     the Gram columns of the support (p x s)
-    G = R^T R                           Cholesky factor; z = R^{-T} t_S, beta = R^{-1} z, loss = ||y||^2/(2n) - ||z||^2/2
-    V[j] = R^{-T} K[j]                  so that d_j = L_j + 2 lambda2 - ||V[j]||^2 = ||P_S^perp X_c_j||^2 / n + 2 lambda2
+    G = R^T R                           Cholesky; z = R^{-T} t_S, beta = R^{-1} z, loss = ||y||^2/(2n) - ||z||^2/2
+    V[j] = R^{-T} K[j]                  so d_j = L_j + 2 lambda2 - ||V[j]||^2 = ||P_S^perp X_c_j||^2 / n + 2 lambda2
     c_j = t_j - K[j]^T beta             = X_c_j^T r / n, r = y - X_S beta
     H = G^{-1} = R^{-1} R^{-T};  M[:, j] = H K[j] = R^{-1} V[j]  (the regression of X_c_j on X_S), pool columns only
 

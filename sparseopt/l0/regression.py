@@ -69,8 +69,9 @@ class L0Regression(_L0LeastSquares):
     Coordinate descent uses the exact thresholding rule of each penalty (``numba_kernels.prox``) over an active
     set, and refits the support exactly (least squares, or ridge for L0L2) after each pass; it stops at a
     coordinate-wise minimum (no single coordinate move lowers the objective by more than tol times it). With
-    ``algorithm="CDPSI"`` it then searches exchanges of up to ``max_swap_size`` features (drop, add or swap, each
-    refitted) and restarts CD after each improving one, until none improves.
+    ``algorithm="CDPSI"`` it then makes the best add, drop or swap of one feature, or when none improves the best
+    exchange of up to ``max_swap_size`` features, each valued exactly in closed form from the support's Cholesky
+    factor (``numba_kernels.l0_exchange``), until none improves; CD then certifies the end point.
 
     Parameters
     ----------

@@ -96,10 +96,12 @@ def entry_gains(problem, coef, lambda1=0.0, lambda2=0.0):
 @design.solver_threads
 def solve_l0(problem, penalty, lambda0, lambda1, lambda2, *, coef_init=None, max_support_size=None,
              algorithm="CDPSI", max_iter=100, tol=1e-7, max_swaps=100, max_swap_size=2):
-    """Coordinate descent (``algorithm="CD"``) or CD + single swaps (``"CDPSI"``) from coef_init (default 0).
+    """Coordinate descent (``algorithm="CD"``) or CD + local search (``"CDPSI"``) from coef_init (default 0).
 
-    Stops at a coordinate-wise minimum: every coordinate's best single move lowers F by at most tol * F (and, with
-    swaps, no single swap lowers it). Warns ``ConvergenceWarning`` if max_iter active-set passes did not get there.
+    Stops at a coordinate-wise minimum: every coordinate's best single move lowers F by at most tol * F; with
+    CDPSI, also no add, drop or swap of one feature (swaps with the EXCHANGE_POOL best candidates) and no exchange of
+    up to ``max_swap_size`` features among the screened ones lowers F (``numba_kernels.l0_exchange``; L0L1: single
+    swaps without refit). Warns ``ConvergenceWarning`` if max_iter active-set passes did not get there.
     """
     data, indices, indptr, n, X_offset, row_scale, y = _kernel_data(problem)
     coef = np.zeros(problem.n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
@@ -124,7 +126,8 @@ def solve_l0(problem, penalty, lambda0, lambda1, lambda2, *, coef_init=None, max
 @design.solver_threads
 def solve_subset(problem, n_nonzero, *, coef_init=None, max_iter=100, tol=1e-7, max_swaps=100, max_swap_size=2):
     """min 1/(2n) ||y_c - X_c w||^2 s.t. ||w||_0 <= k: normalized IHT (from coef_init, default 0), exact least
-    squares on its support, then CD + single swaps at lambda0 = 0 with at most k non-zeros."""
+    squares on its support, then CD and the exchange search of ``solve_l0`` at lambda0 = 0 with at most k
+    non-zeros."""
     data, indices, indptr, n, X_offset, row_scale, y = _kernel_data(problem)
     coef = np.zeros(problem.n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     residual, weighted_sum = residual_of(problem, coef)
