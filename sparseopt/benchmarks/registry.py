@@ -1,16 +1,12 @@
-"""The benchmark families: every family name the command knows, and the ones that have problems.
+"""The benchmark families, in the order ``sparseopt-bench all`` runs them.
 
-To add a family, write a module that defines a ``Family`` (see ``family.py`` and ``lasso.py``) and add it to
-``FAMILIES`` (and its name to ``FAMILY_NAMES`` if it is new); the command line, the runner and the report pick
-it up from here.
+To add a family, write a module that defines a ``Family`` (see ``family.py`` and ``lasso.py``) and list it here;
+the command line, the runner and the report pick it up.
 """
-from sparseopt.benchmarks import lasso
-from sparseopt.benchmarks import l0, slope
-from sparseopt.benchmarks import ot
-from sparseopt.benchmarks import bcd
+from sparseopt.benchmarks import bcd, l0, lasso, ot, slope
 
-#: Every family of sparseopt, in the order ``all`` runs them; each one is a subcommand.
-FAMILY_NAMES = ("lasso", "slope", "l0", "bcd", "ot")
+#: Families by name, in the order ``all`` runs them; each name is a subcommand.
+FAMILIES = {family.name: family for family in (lasso.FAMILY, slope.FAMILY, l0.FAMILY, bcd.FAMILY, ot.FAMILY)}
 
-#: Families that have benchmark problems, by name.
-FAMILIES = {family.name: family for family in (lasso.FAMILY, slope.FAMILY, l0.FAMILY, ot.FAMILY, bcd.FAMILY)}
+#: Every family name.
+FAMILY_NAMES = tuple(FAMILIES)
