@@ -1,16 +1,38 @@
-"""The Lasso family: scikit-learn estimators solved by working-set coordinate descent (``sparseopt.solvers``)."""
-from sparseopt.linear_model.adaptive_lasso import AdaptiveLasso
-from sparseopt.linear_model.cross_validation import ElasticNetCV, LassoCV
-from sparseopt.linear_model.group_lasso import GroupLasso, MultiTaskLasso
-from sparseopt.linear_model.lasso import ElasticNet, Lasso, WeightedLasso
-from sparseopt.linear_model.logistic import SparseLogisticRegression
-from sparseopt.linear_model.logistic_cv import SparseLogisticRegressionCV
-from sparseopt.linear_model.nonconvex import MCPRegression, SCADRegression
-from sparseopt.linear_model.path import enet_path, lasso_path
-from sparseopt.linear_model.sqrt_lasso import ConcomitantLasso, SqrtLasso
+"""The Lasso family: scikit-learn estimators solved by working-set coordinate descent (``sparseopt.solvers``).
 
-__all__ = [
-    "AdaptiveLasso", "ConcomitantLasso", "ElasticNet", "ElasticNetCV", "GroupLasso", "Lasso", "LassoCV",
-    "MCPRegression", "MultiTaskLasso", "SCADRegression", "SparseLogisticRegression", "SparseLogisticRegressionCV",
-    "SqrtLasso", "WeightedLasso", "enet_path", "lasso_path",
-]
+Each name is imported from its module on first use (PEP 562), so ``from sparseopt.linear_model import Lasso``
+loads the Lasso and not the cross-validation machinery (joblib, ``sklearn.model_selection``).
+"""
+import importlib
+
+_MODULE_OF = {
+    "AdaptiveLasso": "adaptive_lasso",
+    "ConcomitantLasso": "sqrt_lasso",
+    "ElasticNet": "lasso",
+    "ElasticNetCV": "cross_validation",
+    "GroupLasso": "group_lasso",
+    "Lasso": "lasso",
+    "LassoCV": "cross_validation",
+    "MCPRegression": "nonconvex",
+    "MultiTaskLasso": "group_lasso",
+    "SCADRegression": "nonconvex",
+    "SparseLogisticRegression": "logistic",
+    "SparseLogisticRegressionCV": "logistic_cv",
+    "SqrtLasso": "sqrt_lasso",
+    "WeightedLasso": "lasso",
+    "enet_path": "path",
+    "lasso_path": "path",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name):
+    """Import the module that defines ``name`` on first use."""
+    if name in _MODULE_OF:
+        return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
