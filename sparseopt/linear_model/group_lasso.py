@@ -6,28 +6,21 @@
 (Yuan & Lin 2006; Obozinski, Taskar & Jordan 2010), both solved by the working-set block coordinate descent of
 ``sparseopt.solvers.group_working_set``. Dense X is centred for the intercept; CSC X is centred implicitly.
 """
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sparseopt import design
 from sparseopt.base import LinearModelBase
+from sparseopt.linear_model.lasso import _PenalizedLeastSquares
 from sparseopt.solvers.group_working_set import Groups, group_lipschitz, solve_group_least_squares
 from sparseopt.solvers.working_set import prepare_least_squares
 from sparseopt.validation import (check_design, check_feature_weights, check_groups, check_sample_weight,
                                   check_target_matrix, validate_fit_data, validate_predict_data)
 
-_COMMON_CONSTRAINTS = {
-    "alpha": [Interval(Real, 0, None, closed="left")],
-    "fit_intercept": ["boolean"],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "warm_start": ["boolean"],
-    "verbose": ["verbose"],
-}
+_COMMON_CONSTRAINTS = {key: value for key, value in _PenalizedLeastSquares._parameter_constraints.items()
+                       if key != "positive"}
 
 
 def _fit_groups(estimator, X, Y, sample_weight, group_indices, group_ptr, group_l1, warm_coef):
