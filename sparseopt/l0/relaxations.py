@@ -141,7 +141,20 @@ def deterministic_gates(log_alpha):
 
 class _HardConcreteMixin:
     """Shared training: standardize X, run Adam epochs until the deterministic support and the epoch objective
-    settle (or max_epochs, with a ConvergenceWarning), store the gated coefficients on the user's scale."""
+    settle (or max_epochs, with a ConvergenceWarning), store the gated coefficients on the user's scale. The
+    parameters (and so ``__init__``) are the same for the regressor and the classifier."""
+
+    def __init__(self, lambda0=0.01, *, lambda2=0.0, learning_rate=0.01, batch_size=64, max_epochs=300, tol=1e-4,
+                 n_iter_no_change=10, fit_intercept=True, random_state=None):
+        self.lambda0 = lambda0
+        self.lambda2 = lambda2
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.fit_intercept = fit_intercept
+        self.random_state = random_state
 
     _parameter_constraints = {
         "lambda0": [Interval(Real, 0, None, closed="left")],
@@ -203,24 +216,13 @@ class HardConcreteRegression(_HardConcreteMixin, RegressorMixin, LinearModelBase
     lambda0 : float >= 0, default 0.01. lambda2 : float >= 0, default 0. learning_rate : float, default 0.01.
     batch_size : int, default 64. max_epochs : int, default 300. tol : float, default 1e-4 and n_iter_no_change :
     int, default 10: stop once, for that many epochs in a row, the deterministic support has not changed and the
-    mean minibatch objective of the epoch has not gone below its best value by more than tol times it. fit_intercept : bool, default True. random_state : int or None.
+    mean minibatch objective of the epoch has not gone below its best value by more than tol times it.
+    fit_intercept : bool, default True. random_state : int or None.
 
     Attributes
     ----------
     coef_ (w * z_hat on the user's scale), intercept_, log_alpha_, gates_ (z_hat), n_iter_ (epochs).
     """
-
-    def __init__(self, lambda0=0.01, *, lambda2=0.0, learning_rate=0.01, batch_size=64, max_epochs=300, tol=1e-4,
-                 n_iter_no_change=10, fit_intercept=True, random_state=None):
-        self.lambda0 = lambda0
-        self.lambda2 = lambda2
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.fit_intercept = fit_intercept
-        self.random_state = random_state
 
     def fit(self, X, y):
         """Fit on X (n, p) (a sparse X is densified) and y (n,)."""
@@ -238,18 +240,6 @@ class HardConcreteClassifier(_HardConcreteMixin, BinaryLinearClassifier):
     """Logistic regression with hard-concrete gates (two classes): E_z [mean_i log(1 + exp(-y_i (x_i^T (w * z)
     + b)))] + lambda0 E ||z||_0 + lambda2 / 2 sum_j P(z_j != 0) w_j^2. Parameters and attributes as
     ``HardConcreteRegression``, plus classes_."""
-
-    def __init__(self, lambda0=0.01, *, lambda2=0.0, learning_rate=0.01, batch_size=64, max_epochs=300, tol=1e-4,
-                 n_iter_no_change=10, fit_intercept=True, random_state=None):
-        self.lambda0 = lambda0
-        self.lambda2 = lambda2
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.fit_intercept = fit_intercept
-        self.random_state = random_state
 
     def fit(self, X, y):
         """Fit on X (n, p) (a sparse X is densified) and y (n,) with two classes."""
