@@ -229,10 +229,11 @@ def test_benchmark_tiny_writes_its_tables(tmp_path):
 
     assert main(["l0", "--size", "tiny", "--out", str(tmp_path)]) == 0
     summary = (tmp_path / "l0_summary.md").read_text()
-    for method in ("sparseopt L0", "sparseopt subset", "sparseopt Lasso", "sparseopt MCP", "abess"):
+    for method in ("sparseopt L0", "sparseopt subset", "sparseopt subset (validation)", "sparseopt Lasso",
+                   "sparseopt MCP", "abess"):
         assert f"| {method} | 1 |" in summary
     assert "| sparseopt subset_path |" in summary
-    assert len((tmp_path / "l0_recovery.csv").read_text().splitlines()) == 6
+    assert len((tmp_path / "l0_recovery.csv").read_text().splitlines()) == 7
 
 
 def test_example_l0_support_recovery(tmp_path):
