@@ -19,14 +19,87 @@ stored C-contiguous), split over threads that each own their output entries.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 _BLOCK = 64  # columns that one thread handles at a time in the column-wise kernels
 # Terms exp(v - max) with v - max < -_NEGLIGIBLE add less than 2e-22 each to a sum that holds 1: they are
 # skipped, which also avoids libm's slow path for subnormal results (below exp(-708)).
 _NEGLIGIBLE = 50.0
-_ROW_CHUNKS = 32  # chunks of rows with their own histogram in plan_and_marginals
-HISTOGRAM_BINS = 1420  # natural-log bins of the plan's entries, from exp(710) down to exp(-708)
+_ROW_CHUNKS = 32  # chunks of rows, each with its own column sums or histogram, in the plan kernels
+HISTOGRAM_BINS = 2048  # binary exponents of float64: bin k holds [2^(k - 1023), 2^(k - 1022)), bin 0 also 0
+
+# exp(x) = 2^k exp(r), k = round(x / log 2), r = x - k log 2 with log 2 split in a part whose products with
+# |k| <= 1024 are exact and a small remainder (Cody and Waite), |r| <= log(2) / 2; exp(r) by its Taylor
+# polynomial of degree 13 (remainder below 5e-18 relative), 2^k written straight into the exponent bits.
+_LOG2_E = 1.4426950408889634
+_LOG_2_HIGH = 6.93147180369123816490e-01
+_LOG_2_LOW = 1.90821492927058770002e-10
+_EXP_TAYLOR = tuple(1.0 / math.factorial(power) for power in range(14))
+
+
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _bits_from_float(typingctx, value):
+    """The IEEE-754 bit pattern of the float64 ``value``, as an int64."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@njit(cache=True, inline="always")
+def _exp(x):
+    """exp(x) for x in [-708, 709] (x is clamped to that range) within about 1 ulp, in plain arithmetic and
+    bit operations, so that LLVM vectorises the loops that call it (libm's exp is a scalar call)."""
+    x = min(max(x, -708.0), 709.0)
+    k = math.floor(x * _LOG2_E + 0.5)
+    r = (x - k * _LOG_2_HIGH) - k * _LOG_2_LOW
+    c = _EXP_TAYLOR
+    p = c[13]
+    p = p * r + c[12]
+    p = p * r + c[11]
+    p = p * r + c[10]
+    p = p * r + c[9]
+    p = p * r + c[8]
+    p = p * r + c[7]
+    p = p * r + c[6]
+    p = p * r + c[5]
+    p = p * r + c[4]
+    p = p * r + c[3]
+    p = p * r + c[2]
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p * _float_from_bits((np.int64(np.int32(k)) + 1023) << 52)
+
+
+@njit(cache=True, inline="always")
+def _row_sum(row):
+    """sum(row) with four interleaved accumulators (independent additions, no reassociation flag needed)."""
+    m = row.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    for j in range(0, m - 3, 4):
+        s0 += row[j]
+        s1 += row[j + 1]
+        s2 += row[j + 2]
+        s3 += row[j + 3]
+    for j in range(m - m % 4, m):
+        s0 += row[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True)
+def exp_array(x, out):
+    """out = exp(x) elementwise by the vectorisable exponential of the plan kernels (x clamped to
+    [-708, 709]); for tests."""
+    for index in range(x.shape[0]):
+        out[index] = _exp(x[index])
 
 
 @njit(cache=True, parallel=True)
@@ -61,11 +134,11 @@ def update_potential(other, C, reg, log_w, w, current, out):
 
 @njit(cache=True, parallel=True)
 def plan_and_marginals(f, g, C, reg, P):
-    """Write P_ij = exp((f_i + g_j - C_ij) / reg) into P (0 below exp(-708), the subnormal range); return its
-    row sums P 1, column sums P^T 1, and the count and mass of its entries by natural-log bin.
+    """Write P_ij = exp((f_i + g_j - C_ij) / reg) into P (0 below exp(-708), the subnormal range; exponents
+    above 709 are taken as 709) and return its row sums P 1 and column sums P^T 1, in one pass over C.
 
-    Bin k (0 <= k < ``HISTOGRAM_BINS``) holds the entries in (exp(709 - k), exp(710 - k)]. Chunks of rows are
-    split over threads, each with its own histogram; the column sums are a second sweep over blocks of columns.
+    Chunks of rows are split over threads; each row is exponentiated (vectorised), then summed and added to its
+    chunk's column sums while it is in cache; the chunks' column sums are added at the end.
     """
     n, m = C.shape
     if f.shape[0] != n or g.shape[0] != m or P.shape[0] != n or P.shape[1] != m:
@@ -73,36 +146,42 @@ def plan_and_marginals(f, g, C, reg, P):
     inv_reg = 1.0 / reg
     row_sums = np.empty(n)
     n_chunks = min(n, _ROW_CHUNKS)
+    chunk_col_sums = np.zeros((n_chunks, m))
+    for chunk in prange(n_chunks):
+        col_sums = chunk_col_sums[chunk]
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            row, f_i = P[i], f[i]
+            for j in range(m):
+                exponent = (f_i + g[j] - C[i, j]) * inv_reg
+                row[j] = _exp(exponent) if exponent > -708.0 else 0.0
+            for j in range(m):
+                col_sums[j] += row[j]
+            row_sums[i] = _row_sum(row)
+    return row_sums, chunk_col_sums.sum(axis=0)
+
+
+@njit(cache=True, parallel=True)
+def plan_histogram(P):
+    """Count and mass of the entries of P >= 0 by binary exponent: bin k (0 <= k < ``HISTOGRAM_BINS``) holds
+    the entries in [2^(k - 1023), 2^(k - 1022)), bin 0 also the zeros and subnormals. Chunks of rows in
+    parallel, each with its own histogram."""
+    n, m = P.shape
+    n_chunks = min(n, _ROW_CHUNKS)
     chunk_counts = np.zeros((n_chunks, HISTOGRAM_BINS), dtype=np.int64)
     chunk_masses = np.zeros((n_chunks, HISTOGRAM_BINS))
     for chunk in prange(n_chunks):
+        counts, masses = chunk_counts[chunk], chunk_masses[chunk]
         for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
-            total = 0.0
             for j in range(m):
-                exponent = (f[i] + g[j] - C[i, j]) * inv_reg
-                value = 0.0
-                if exponent > -708.0:
-                    value = math.exp(exponent)
-                    position = min(max(int(710.0 - exponent), 0), HISTOGRAM_BINS - 1)
-                    chunk_counts[chunk, position] += 1
-                    chunk_masses[chunk, position] += value
-                P[i, j] = value
-                total += value
-            row_sums[i] = total
-    col_sums = np.zeros(m)
-    n_blocks = (m + _BLOCK - 1) // _BLOCK
-    for block in prange(n_blocks):
-        start = block * _BLOCK
-        stop = min(start + _BLOCK, m)
-        for i in range(n):
-            for j in range(start, stop):
-                col_sums[j] += P[i, j]
-    return row_sums, col_sums, chunk_counts.sum(axis=0), chunk_masses.sum(axis=0)
+                position = (_bits_from_float(P[i, j]) >> 52) & 2047
+                counts[position] += 1
+                masses[position] += P[i, j]
+    return chunk_counts.sum(axis=0), chunk_masses.sum(axis=0)
 
 
 def histogram_bin_floor(position):
-    """The lower end exp(709 - position) of a bin of ``plan_and_marginals``'s histogram."""
-    return math.exp(709.0 - position)
+    """The lower end of bin ``position`` of ``plan_histogram`` (0 for bin 0, which holds the zeros)."""
+    return math.ldexp(1.0, int(position) - 1023) if position > 0 else 0.0
 
 
 @njit(cache=True, parallel=True)
@@ -206,9 +285,10 @@ def scaled_kernel(f, g, C, reg, K):
         raise ValueError("scaled_kernel: shapes of f, g, K must match C's")
     inv_reg = 1.0 / reg
     for i in prange(n):
+        f_i = f[i]
         for j in range(m):
-            exponent = (f[i] + g[j] - C[i, j]) * inv_reg
-            K[i, j] = math.exp(exponent) if exponent > -708.0 else 0.0
+            exponent = (f_i + g[j] - C[i, j]) * inv_reg
+            K[i, j] = _exp(exponent) if exponent > -708.0 else 0.0
 
 
 @njit(cache=True, parallel=True)

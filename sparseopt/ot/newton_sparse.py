@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, plan_and_marginals,
+from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, plan_and_marginals, plan_histogram,
                                     sparse_newton_direction)
 from sparseopt.ot.log_sinkhorn import stabilized_sinkhorn_iterations
 
@@ -60,8 +60,7 @@ class _Iterate:
 
     def __init__(self, problem, f, g, plan_buffer):
         self.f, self.g, self.plan = f, g, plan_buffer
-        self.row_sums, self.col_sums, self.bin_counts, self.bin_masses = plan_and_marginals(
-            f, g, problem.M, problem.reg, plan_buffer)
+        self.row_sums, self.col_sums = plan_and_marginals(f, g, problem.M, problem.reg, plan_buffer)
         self.grad_f = problem.a - self.row_sums
         self.grad_g = problem.b - self.col_sums
         with np.errstate(over="ignore", invalid="ignore"):  # a line-search trial far out: inf, then rejected
@@ -70,21 +69,22 @@ class _Iterate:
                          - problem.reg * (self.row_sums.sum() - problem.a.sum()))
 
 
-def kept_entries_threshold(iterate, keep_fraction, dropped_mass):
-    """A threshold t such that the entries of the plan >= t are at least ceil(keep_fraction n m) and the
+def kept_entries_threshold(plan, keep_fraction, dropped_mass):
+    """A threshold t such that the entries of ``plan`` >= t are at least ceil(keep_fraction n m) and the
     entries < t sum to at most ``dropped_mass``: the largest such t among the bin ends of the plan's
-    histogram (bins of a factor e, made with the plan)."""
-    n_keep = math.ceil(keep_fraction * iterate.plan.size)
-    count_from_bin = np.cumsum(iterate.bin_counts)
-    mass_below_bin = iterate.bin_masses[::-1].cumsum()[::-1] - iterate.bin_masses
+    histogram by binary exponent (one pass, no sort)."""
+    n_keep = math.ceil(keep_fraction * plan.size)
+    bin_counts, bin_masses = plan_histogram(plan)
+    count_from_bin = bin_counts[::-1].cumsum()[::-1]
+    mass_below_bin = bin_masses.cumsum() - bin_masses
     eligible = np.flatnonzero((count_from_bin >= n_keep) & (mass_below_bin <= dropped_mass))
-    return histogram_bin_floor(eligible[0]) if eligible.size else 0.0
+    return histogram_bin_floor(eligible[-1]) if eligible.size else 0.0
 
 
 def kept_plan_entries(iterate, keep_fraction, drop_ratio):
     """The entries of P kept in the sparsified Hessian, as CSR arrays (indptr, indices, data): at least a
     ``keep_fraction`` of them, and all but a mass of drop_ratio * (marginal error)."""
-    threshold = kept_entries_threshold(iterate, keep_fraction, drop_ratio * iterate.error)
+    threshold = kept_entries_threshold(iterate.plan, keep_fraction, drop_ratio * iterate.error)
     return entries_at_least(iterate.plan, threshold)
 
 

@@ -88,7 +88,7 @@ def sinkhorn(a, b, M, reg, method="log", max_iter=1000, tol=1e-9, log=False, war
         iterations = sinkhorn_iterations if method == "log" else stabilized_sinkhorn_iterations
         error = iterations(problem, f, g, max_iter, tol, trace)
         plan = np.empty((n, m))
-        row_sums, col_sums = plan_and_marginals(f, g, problem.M, problem.reg, plan)[:2]
+        row_sums, col_sums = plan_and_marginals(f, g, problem.M, problem.reg, plan)
         error = np.abs(row_sums - problem.a).sum() + np.abs(col_sums - problem.b).sum()
     else:
         f, g, plan, error = newton_sparse(problem, f, g, max_iter, tol, trace, **newton_options)
