@@ -155,3 +155,32 @@ def test_kkt_check_adds_the_features_a_strong_set_misses():
                                                strong_set=wrong_set)
     assert restricted.kkt_violations >= 5
     np.testing.assert_allclose(restricted.coef, full.coef, atol=1e-8)
+
+
+def test_kkt_check_skips_only_features_whose_bound_certifies_them():
+    """Given upper bounds on |X_j^T r| / n at the warm start, the solver computes X_j^T r at the end only where
+    the bound moved by ||X_j|| ||r - r_init|| / n can reach alpha; what it returns still bounds the exact values,
+    and the solution is that of the full problem."""
+    from sparseopt.solvers.working_set import centered_design, solve_penalized_least_squares
+
+    rng = np.random.default_rng(4)
+    X = np.asfortranarray(rng.standard_normal((80, 300)))
+    y = X[:, :8] @ rng.standard_normal(8) + 0.5 * rng.standard_normal(80)
+    alpha_max = np.max(np.abs(X.T @ y)) / 80
+    previous = solve_penalized_least_squares(centered_design(X), y, np.full(300, 0.3 * alpha_max), np.zeros(300),
+                                             tol=1e-12)
+    exact_before = np.abs(X.T @ (y - X @ previous.coef)) / 80
+    np.testing.assert_array_less(exact_before[np.isfinite(previous.correlation_bounds)] - 1e-12,
+                                 previous.correlation_bounds[np.isfinite(previous.correlation_bounds)])
+    l1 = np.full(300, 0.25 * alpha_max)
+    strong_set = np.flatnonzero(exact_before >= 2 * 0.25 * alpha_max - 0.3 * alpha_max)
+    result = solve_penalized_least_squares(centered_design(X), y, l1, np.zeros(300), coef_init=previous.coef,
+                                           tol=1e-12, strong_set=strong_set, correlation_bounds=exact_before)
+    full = solve_penalized_least_squares(centered_design(X), y, l1, np.zeros(300), tol=1e-12)
+    np.testing.assert_allclose(result.coef, full.coef, atol=1e-8)
+    exact_after = np.abs(X.T @ (y - X @ result.coef)) / 80
+    finite = np.isfinite(result.correlation_bounds)
+    assert finite.sum() > 250
+    assert np.sum(result.correlation_bounds[finite] > exact_after[finite] + 1e-9) > 100  # skipped: bounds only
+    np.testing.assert_array_less(exact_after[finite] - 1e-12, result.correlation_bounds[finite])
+    assert np.all(exact_after[result.coef == 0] <= l1[0] * (1 + 1e-9))

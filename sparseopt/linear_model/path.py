@@ -11,7 +11,7 @@ intercept; ``fit_path`` (used by the CV estimators) centres the data first when 
 import numpy as np
 
 from sparseopt import design
-from sparseopt.solvers.working_set import prepare_least_squares, solve_penalized_least_squares
+from sparseopt.solvers.working_set import feature_lipschitz, prepare_least_squares, solve_penalized_least_squares
 from sparseopt.validation import check_design, check_scalar_range, check_target, check_vector
 
 
@@ -41,20 +41,27 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
     coefs = np.zeros((n_features, alphas.size))
     dual_gaps, n_iters = np.zeros(alphas.size), np.zeros(alphas.size, dtype=int)
     coef = np.zeros(n_features) if coef_init is None else check_vector(coef_init, "coef_init", n_features)
-    correlations = _gradient(centered, y_c, coef)  # at the previous point's solution: what the strong rule needs
-    gradient_scale = np.max(np.abs(correlations if not np.any(coef) else _gradient(centered, y_c, 0 * coef)))
+    # |X_c^T r| / n at the previous point's solution, or upper bounds on it: what the strong rule needs
+    correlation_bounds = np.abs(_gradient(centered, y_c, coef))
+    gradient_scale = np.max(correlation_bounds if not np.any(coef) else np.abs(_gradient(centered, y_c, 0 * coef)))
     previous_alpha = max(alphas[0], 0.0 if np.any(coef) else gradient_scale / max(l1_ratio, 1e-3))
+    lipschitz = feature_lipschitz(centered)
     for k, alpha in enumerate(alphas):
         strong_set = None
         if strong_rules:
-            strong_set = _strong_set(correlations, alpha * l1_ratio, previous_alpha * l1_ratio, positive)
+            threshold = (2 * alpha - previous_alpha) * l1_ratio
+            unsure = np.flatnonzero(np.isfinite(correlation_bounds) & (correlation_bounds >= threshold))
+            correlation_bounds[unsure] = np.abs(_gradient(centered, y_c, coef, unsure))  # bounds made exact
+            strong_set = _strong_set(correlation_bounds, threshold)
         result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
             positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set,
-            gradient_scale=gradient_scale)
+            correlation_bounds=correlation_bounds if strong_rules else None, gradient_scale=gradient_scale,
+            lipschitz=lipschitz)
         coef, previous_alpha = result.coef, alpha
         if strong_rules:
-            correlations = result.correlations if result.converged else _gradient(centered, y_c, coef)
+            correlation_bounds = (result.correlation_bounds if result.converged
+                                  else np.abs(_gradient(centered, y_c, coef)))
         coefs[:, k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
         if verbose:
             kept = "all" if strong_set is None else strong_set.size
@@ -65,21 +72,20 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
     return alphas, coefs, intercepts, dual_gaps, n_iters
 
 
-def _gradient(centered, y, coef):
-    """X_c^T r / n at coef, r = y - X_c coef."""
+def _gradient(centered, y, coef, columns=None):
+    """(X_c^T r / n)[columns] at coef, r = y - X_c coef (all columns by default)."""
     residual_s = y - design.x_dot(centered.X, coef)
     weighted_sum = centered.row_scale @ residual_s
-    return (design.xt_dot(centered.X, residual_s) - centered.X_offset * weighted_sum) / centered.n_samples
+    offset = centered.X_offset if columns is None else centered.X_offset[columns]
+    return (design.xt_dot(centered.X, residual_s, columns) - offset * weighted_sum) / centered.n_samples
 
 
-def _strong_set(correlations, l1, previous_l1, positive):
-    """Sequential strong rule (Tibshirani et al. 2012): keep feature j when |X_c_j^T r| / n >= 2 l1 - l1_prev at
-    the previous solution (X_c_j^T r only, with positive=True). The correlations are those the solver returned
-    there; features it had removed by the gap-safe rule (NaN) stay out. Not safe: the solver checks the KKT
-    conditions on every feature left out and adds any violator."""
-    correlation = correlations if positive else np.abs(correlations)
-    with np.errstate(invalid="ignore"):
-        return np.flatnonzero(correlation >= 2 * l1 - previous_l1)
+def _strong_set(correlations, threshold):
+    """Sequential strong rule (Tibshirani et al. 2012): keep feature j when |X_c_j^T r| / n >= 2 l1 - l1_prev
+    (the threshold) at the previous solution. Features the solver had removed by the gap-safe rule (their
+    correlations unknown: inf) stay out. Not safe: the solver checks the KKT conditions on every feature left out
+    and adds any violator."""
+    return np.flatnonzero(np.isfinite(correlations) & (correlations >= threshold))
 
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None, verbose=False, return_n_iter=False,

@@ -44,15 +44,16 @@ class CenteredDesign(NamedTuple):
 class WorkingSetResult(NamedTuple):
     """Coefficients, outer iterations, last stopping criterion (duality gap, or optimality violation for the
     nonconvex penalties), whether it reached the tolerance, the features outside a strong set that the final
-    KKT check found violating (and added), and the correlations X_c^T r / n at the returned coef (NaN for the
-    features the gap-safe rule removed, whose correlations were not recomputed; None if not converged)."""
+    KKT check found violating (and added), and upper bounds on |X_c^T r| / n at the returned coef: the exact
+    values where the solver computed them, the given bounds moved by the residual's change elsewhere, inf for
+    the features the gap-safe rule removed (None if not converged)."""
 
     coef: np.ndarray
     n_iter: int
     stop_crit: float
     converged: bool
     kkt_violations: int = 0
-    correlations: np.ndarray | None = None
+    correlation_bounds: np.ndarray | None = None
 
 
 def centered_design(X, X_offset=None, row_scale=None):
@@ -92,6 +93,13 @@ def prepare_least_squares(X, y, sample_weight, fit_intercept):
     return centered_design(X, implicit_offset, row_scale), y, X_offset, y_offset
 
 
+def feature_lipschitz(centered):
+    """Coordinate-wise Lipschitz constants L_j = ||X_c_j||^2 / n = (||X_j||^2 - n m_j^2) / n (one pass over X;
+    a caller solving several problems on one design computes them once and passes them to the solver)."""
+    n = centered.n_samples
+    return np.maximum((design.column_sq_norms(centered.X) - n * centered.X_offset ** 2) / n, 0.0)
+
+
 def _correlations(centered, residual_s, weighted_sum, columns):
     """(X_c^T r)[columns] = (X^T r_s - m S)[columns]."""
     return design.xt_dot(centered.X, residual_s, columns) - centered.X_offset[columns] * weighted_sum
@@ -102,7 +110,7 @@ def _primal_dual(centered, y, coef, residual_s, correlations, l1, l2, positive, 
     module docstring), and the rescaling; correlations = X_c^T r / n, l1 and l2 restricted to the features
     still in the problem."""
     n = centered.n_samples
-    residual = residual_s + centered.row_scale * (centered.X_offset @ coef)
+    residual = _residual(centered, residual_s, coef)
     primal = 0.5 * residual @ residual / n + penalty
     if positive:
         correlations = np.maximum(correlations, 0.0)
@@ -147,7 +155,8 @@ def _zero_out(centered, coef, features, residual_s, weighted_sum):
 @design.solver_threads
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
                                   max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
-                                  strong_set=None, gradient_scale=None, verbose=False):
+                                  strong_set=None, correlation_bounds=None, gradient_scale=None, lipschitz=None,
+                                  verbose=False):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
     Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
@@ -159,8 +168,12 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     With ``strong_set`` (feature indices, e.g. from the sequential strong rule of Tibshirani et al. 2012 along a
     path), the problem is first solved on those features only; then the KKT conditions are checked on all the
     others, the violators are added and the solve goes on, until none is left, so the result is that of the full
-    problem. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients; a path passes it
-    (it is the same at every point), else it is computed. With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
+    problem. ``correlation_bounds`` (upper bounds on |X_c_j^T r| / n at coef_init, inf where unknown; a path
+    passes those its previous point returned) spare most of that check: |X_c_j^T r| / n moves by at most
+    ||X_c_j|| ||r - r_init|| / n (Cauchy-Schwarz), so X_c_j^T r is computed only for the features whose bound so
+    moved can reach l1_j. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients, and ``lipschitz`` holds
+    the constants L_j = ||X_c_j||^2 / n of ``feature_lipschitz``: a path passes both (they are the same at every
+    point), else they are computed. With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
     features left after screening and the working-set size. Warns ``ConvergenceWarning`` after max_iter outer
     iterations. Returns WorkingSetResult(coef, n_iter,
     stop_crit (the gap, or the violation), converged, kkt_violations), coef in float64 whatever the dtype of X.
@@ -171,8 +184,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     y = np.asarray(y, dtype=np.float64)
     residual_s = y - design.x_dot(centered.X, coef)
     weighted_sum = float(centered.row_scale @ residual_s)
-    lipschitz = (design.column_sq_norms(centered.X) - n * centered.X_offset ** 2) / n
-    lipschitz = np.maximum(lipschitz, 0.0)
+    initial_residual = _residual(centered, residual_s, coef)
+    lipschitz = feature_lipschitz(centered) if lipschitz is None else lipschitz
     kind, shape = ELASTIC_NET, 0.0
     if nonconvex is not None:
         kind, shape = (MCP, nonconvex.gamma) if hasattr(nonconvex, "gamma") else (SCAD, nonconvex.a)
@@ -209,12 +222,17 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
                   f"{stop_crit:.2e} (target {stop_tol:.2e}), {active.size} features in the problem, "
                   f"{np.count_nonzero(coef)} non-zero", flush=True)
         if stop_crit <= stop_tol and unpenalized_ok:
-            outside, outside_correlations, violators = _kkt_check(centered, coef, residual_s, weighted_sum,
-                                                                  candidates, l1, l2, positive, kind, nonconvex)
+            outside = np.setdiff1d(all_features, candidates, assume_unique=True)
+            outside_bounds = np.full(outside.size, np.inf)
+            if correlation_bounds is not None:
+                drift = np.linalg.norm(_residual(centered, residual_s, coef) - initial_residual) / n
+                outside_bounds = correlation_bounds[outside] + column_norms[outside] * drift
+            outside_bounds, violators = _kkt_check(centered, coef, residual_s, weighted_sum, outside, outside_bounds,
+                                                   l1, l2, positive, kind, nonconvex)
             if violators.size == 0:
-                final_correlations = np.full(n_features, np.nan)
-                final_correlations[active], final_correlations[outside] = correlations, outside_correlations
-                return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, final_correlations)
+                bounds = np.full(n_features, np.inf)
+                bounds[active], bounds[outside] = np.abs(correlations), outside_bounds
+                return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, bounds)
             kkt_violations += violators.size
             # the restricted problem grows: features screened for the smaller one may now be non-zero
             candidates = active = np.union1d(candidates, violators)
@@ -244,19 +262,26 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     return WorkingSetResult(coef, max_iter, stop_crit, False, kkt_violations)
 
 
-def _kkt_check(centered, coef, residual_s, weighted_sum, candidates, l1, l2, positive, kind, nonconvex):
-    """The features outside ``candidates`` (all zero), their correlations X_c^T r / n, and those whose zero
-    violates the optimality conditions: |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with
-    positive=True)."""
-    outside = np.setdiff1d(np.arange(coef.size), candidates, assume_unique=True)
-    if outside.size == 0:
-        return outside, np.zeros(0), outside
-    correlations = _correlations(centered, residual_s, weighted_sum, outside) / centered.n_samples
+def _kkt_check(centered, coef, residual_s, weighted_sum, outside, bounds, l1, l2, positive, kind, nonconvex):
+    """KKT check of the features ``outside`` the problem solved (all zero), given upper bounds on their
+    |X_c_j^T r| / n: X_c_j^T r is computed where the bound reaches l1_j, and a feature violates when
+    |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with positive=True). Returns the bounds, exact where
+    computed, and the violators."""
+    l1_outside = l1[outside] if kind == ELASTIC_NET else np.full(outside.size, nonconvex.alpha)
+    unsure = np.flatnonzero(~(bounds <= l1_outside))
+    correlations = _correlations(centered, residual_s, weighted_sum, outside[unsure]) / centered.n_samples
+    bounds = bounds.copy()
+    bounds[unsure] = np.abs(correlations)
     if kind == ELASTIC_NET:
-        scores = _violations(-correlations, coef[outside], l1[outside], l2[outside], positive)
+        scores = _violations(-correlations, coef[outside[unsure]], l1[outside[unsure]], l2[outside[unsure]], positive)
     else:
         scores = np.maximum(np.abs(correlations) - nonconvex.alpha, 0.0)
-    return outside, correlations, outside[scores > 0]
+    return bounds, outside[unsure[scores > 0]]
+
+
+def _residual(centered, residual_s, coef):
+    """The residual r = y_c - X_c w of the centred problem, from r_s = y_c - X w (r = r_s + d m^T w)."""
+    return residual_s + centered.row_scale * (centered.X_offset @ coef)
 
 
 def _check_nonconvex_steps(kind, shape, lipschitz):
