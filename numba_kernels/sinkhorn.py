@@ -209,6 +209,24 @@ def entries_at_least(P, threshold):
 
 
 @njit(cache=True)
+def kept_marginals_along(indptr, indices, data, dx, dy, scale, row_out, col_out):
+    """Row and column sums of the kept entries S (CSR) moved along a direction:
+    row_out_i = sum_j S_ij exp(scale (dx_i + dy_j)), col_out_j = sum_i S_ij exp(scale (dx_i + dy_j)), the
+    kept part of the plan at the potentials (f, g) + t (dx, dy) for scale = t / reg (exponents clamped to
+    [-708, 709])."""
+    n = row_out.shape[0]
+    col_out[:] = 0.0
+    for i in range(n):
+        total = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            value = data[k] * _exp(scale * (dx[i] + dy[j]))
+            total += value
+            col_out[j] += value
+        row_out[i] = total
+
+
+@njit(cache=True)
 def _sparse_hessian_product(indptr, indices, data, row_sums, col_sums, x, y, out_x, out_y):
     """(out_x, out_y) = [[diag(row_sums), S], [S^T, diag(col_sums)]] (x, y) with S = (indptr, indices, data),
     restricted to y_{m-1} = 0 (the last entry of y is ignored and out_y_{m-1} set to 0)."""

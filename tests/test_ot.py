@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from numba_kernels.sinkhorn import (HISTOGRAM_BINS, exp_array, histogram_bin_floor, plan_and_marginals,
+from numba_kernels.sinkhorn import (HISTOGRAM_BINS, exp_array, histogram_bin_floor, kept_marginals_along,
+                                    plan_and_marginals,
                                     plan_histogram, scale_columns, scale_rows, scaled_kernel,
                                     sparse_newton_direction, update_potential)
 from sparseopt.ot import sinkhorn, sinkhorn2
@@ -81,6 +82,20 @@ def test_plan_kernels_against_numpy(shape):
     nonzero = plan > 0
     floors = np.array([histogram_bin_floor(position) for position in positions[nonzero]])
     assert np.all(floors <= plan[nonzero]) and np.all(plan[nonzero] < 2 * floors)
+
+
+def test_kept_marginals_along_a_direction():
+    """Row and column sums of S_ij exp(scale (dx_i + dy_j)) over the kept entries, against dense NumPy."""
+    rng = np.random.default_rng(6)
+    dense = rng.uniform(size=(9, 7)) * (rng.uniform(size=(9, 7)) < 0.4)
+    csr = sp.csr_matrix(dense)
+    dx, dy = rng.normal(size=9), rng.normal(size=7)
+    rows, cols = np.empty(9), np.empty(7)
+    kept_marginals_along(csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data, dx, dy, 0.7, rows,
+                         cols)
+    moved = dense * np.exp(0.7 * (dx[:, None] + dy[None, :]))
+    np.testing.assert_allclose(rows, moved.sum(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(cols, moved.sum(axis=0), rtol=1e-14)
 
 
 def test_newton_direction_solves_the_system():

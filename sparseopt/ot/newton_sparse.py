@@ -35,8 +35,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, plan_and_marginals, plan_histogram,
-                                    sparse_newton_direction)
+from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, kept_marginals_along,
+                                    plan_and_marginals, plan_histogram, sparse_newton_direction)
 from sparseopt.ot.log_sinkhorn import stabilized_sinkhorn_iterations
 
 #: Armijo constant of the line search, smallest step tried, and the largest kept fraction of P.
@@ -116,16 +116,48 @@ def direct_newton_direction(kept, diagonals, rhs, shape):
     return solution[:n], np.append(solution[n:], 0.0)
 
 
-def line_search(problem, iterate, direction, trial_buffer):
+class _KeptModel:
+    """The dual and marginal error along z + t d in the model where only the kept entries S of P move
+    (P_ij exp(t (dx_i + dy_j) / reg)) and the others stay: O(nnz(S)) per step length instead of a pass over
+    M. Since S holds all but a small mass of P, the model predicts which step lengths pass the line search."""
+
+    def __init__(self, problem, iterate, kept, direction):
+        self.problem, self.iterate, self.kept, self.direction = problem, iterate, kept, direction
+        n, m = iterate.plan.shape
+        self.rows, self.cols = np.empty(n), np.empty(m)
+        kept_marginals_along(*kept, *direction, 0.0, self.rows, self.cols)
+        self.rest_rows = iterate.row_sums - self.rows
+        self.rest_cols = iterate.col_sums - self.cols
+
+    def dual_and_error(self, step):
+        problem, (dx, dy) = self.problem, self.direction
+        kept_marginals_along(*self.kept, dx, dy, step / problem.reg, self.rows, self.cols)
+        rows, cols = self.rows + self.rest_rows, self.cols + self.rest_cols
+        with np.errstate(over="ignore", invalid="ignore"):
+            error = np.abs(problem.a - rows).sum() + np.abs(problem.b - cols).sum()
+            dual = self.iterate.dual + step * (problem.a @ dx + problem.b @ dy) \
+                - problem.reg * (rows.sum() - self.iterate.row_sums.sum())
+        return dual, error
+
+
+def _passes(iterate, dual, error, step, slope):
+    """The acceptance test of the line search: an Armijo increase of D, or a lower marginal error."""
+    return dual >= iterate.dual + ARMIJO * step * slope or error < iterate.error
+
+
+def line_search(problem, iterate, direction, kept, trial_buffer):
     """The first iterate z + t d, t = 1, 1/2, ..., with an Armijo increase of D or a lower marginal error;
-    None when no t >= ``SMALLEST_STEP`` qualifies."""
+    None when no t >= ``SMALLEST_STEP`` qualifies. A step length is tried on the full plan (one pass over M)
+    only when it passes the test in the kept-entries model (``_KeptModel``), or when it is the last one."""
     dx, dy = direction
     slope = iterate.grad_f @ dx + iterate.grad_g @ dy
+    model = _KeptModel(problem, iterate, kept, direction)
     step = 1.0
     while step >= SMALLEST_STEP:
-        trial = _Iterate(problem, iterate.f + step * dx, iterate.g + step * dy, trial_buffer)
-        if trial.dual >= iterate.dual + ARMIJO * step * slope or trial.error < iterate.error:
-            return trial
+        if _passes(iterate, *model.dual_and_error(step), step, slope) or step < 2.0 * SMALLEST_STEP:
+            trial = _Iterate(problem, iterate.f + step * dx, iterate.g + step * dy, trial_buffer)
+            if _passes(iterate, trial.dual, trial.error, step, slope):
+                return trial
         step *= 0.5
     return None
 
@@ -164,7 +196,7 @@ def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=0.0, switch_it
         for damping in (0.0, *DAMPINGS):
             direction = newton_direction(problem, iterate, kept, min(0.1, math.sqrt(iterate.error)), cg_max_iter,
                                          damping)[:2]
-            trial = line_search(problem, iterate, direction, spare_buffer)
+            trial = line_search(problem, iterate, direction, kept, spare_buffer)
             if trial is not None:
                 break
         stalled = False
