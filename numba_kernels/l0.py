@@ -32,6 +32,31 @@ L0, L0L1, L0L2 = 0, 1, 2
 _NO_COLUMNS = np.zeros(0, dtype=np.int64)
 
 
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
+def centered_scaled_columns(X, shares, row_scale, fit_intercept):
+    """X_c = diag(d) (X - 1 m^T) as a new Fortran array, with m_j = sum_i s_i X_ij (shares s summing to 1; m = 0
+    without intercept) and L_j = ||X_c_j||^2 / n, reading each column of the dense Fortran X once (while it is
+    in cache). Returns (X_c, m, L)."""
+    n_samples, n_features = X.shape
+    out = np.empty((n_features, n_samples), dtype=X.dtype).T
+    means = np.zeros(n_features)
+    lipschitz = np.empty(n_features)
+    for j in range(n_features):
+        column = X[:, j]
+        mean = 0.0
+        if fit_intercept:
+            for i in range(n_samples):
+                mean += shares[i] * column[i]
+        total = 0.0
+        for i in range(n_samples):
+            value = row_scale[i] * (column[i] - mean)
+            out[i, j] = value
+            total += value * value
+        means[j] = mean
+        lipschitz[j] = total / n_samples
+    return out, means, lipschitz
+
+
 @njit(cache=True)
 def coordinate_threshold(z, step, lambda0, lambda1, lambda2, kind):
     """argmin_x 1/2 (x - z)^2 + step (lambda0 1[x != 0] + lambda1 |x| + lambda2 x^2) for the penalty ``kind``

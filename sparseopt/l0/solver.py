@@ -11,11 +11,12 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from numba_kernels import l0 as kernels
 from numba_kernels import l0_exchange as exchange
 from sparseopt import design
-from sparseopt.solvers.working_set import prepare_least_squares
+from sparseopt.solvers.working_set import centered_design, prepare_least_squares
 
 PENALTY_KINDS = {"L0": kernels.L0, "L0L1": kernels.L0L1, "L0L2": kernels.L0L2}
 ALGORITHMS = ("CD", "CDPSI")
@@ -55,10 +56,21 @@ class L0Result(NamedTuple):
 
 
 def prepare(X, y, sample_weight, fit_intercept):
-    """LeastSquaresProblem from validated X (dense Fortran or CSC), y, sample weights."""
-    centered, y_c, X_offset, y_offset = prepare_least_squares(X, y, sample_weight, fit_intercept)
-    n = centered.n_samples
-    lipschitz = np.maximum((design.column_sq_norms(centered.X) - n * centered.X_offset ** 2) / n, 0.0)
+    """LeastSquaresProblem from validated X (dense Fortran or CSC), y, sample weights: the data of
+    ``prepare_least_squares``; a dense X is centred, scaled and its L_j computed in one pass
+    (``numba_kernels.l0.centered_scaled_columns``)."""
+    if sp.issparse(X):
+        centered, y_c, X_offset, y_offset = prepare_least_squares(X, y, sample_weight, fit_intercept)
+        n = centered.n_samples
+        lipschitz = np.maximum((design.column_sq_norms(centered.X) - n * centered.X_offset ** 2) / n, 0.0)
+    else:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        shares = weights / weights.sum()
+        row_scale = np.sqrt(weights * X.shape[0] / weights.sum())
+        X_c, X_offset, lipschitz = kernels.centered_scaled_columns(X, shares, row_scale, bool(fit_intercept))
+        y_offset = float(shares @ y) if fit_intercept else 0.0
+        y_c = row_scale * (y - y_offset)
+        centered = centered_design(X_c, None, row_scale)
     return LeastSquaresProblem(centered, np.asarray(y_c, dtype=np.float64), np.asarray(X_offset, dtype=float),
                                y_offset, lipschitz.astype(np.float64))
 
