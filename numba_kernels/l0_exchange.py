@@ -216,44 +216,65 @@ def _quadratic_inverse(a11, a12, a22, v1, v2, pair):
 
 
 @njit(cache=True)
+def _removal_terms(r1, r2, beta, H, M, c_pool, D_pool, count):
+    """The part of an exchange fixed by its removals R = the support slots {r1, r2} (-1: none; r2 only with r1):
+    the loss rise beta_R^T u / 2 with E = (H_RR)^{-1}, u = E beta_R, and for the first ``count`` pool positions a,
+    c'_a = c_a + M_Ra^T u, g_a = E M_Ra (rows of ``g``) and D'_aa = D_aa + M_Ra^T g_a. Returns (rise, c', g, D'
+    diagonal); rise = +inf if H_RR is singular."""
+    shifted_c, shifted_d = c_pool[:count].copy(), np.empty(count)
+    g = np.zeros((2, count))
+    for a in range(count):
+        shifted_d[a] = D_pool[a, a]
+    if r1 < 0:
+        return 0.0, shifted_c, g, shifted_d
+    e11, e12, e22, u1, u2 = 1.0 / H[r1, r1], 0.0, 0.0, 0.0, 0.0
+    if r2 >= 0:
+        det = H[r1, r1] * H[r2, r2] - H[r1, r2] * H[r1, r2]
+        if det <= PIVOT_TOL * H[r1, r1] * H[r2, r2]:
+            return np.inf, shifted_c, g, shifted_d
+        e11, e12, e22 = H[r2, r2] / det, -H[r1, r2] / det, H[r1, r1] / det
+        u2 = e12 * beta[r1] + e22 * beta[r2]
+    u1 = e11 * beta[r1] + (e12 * beta[r2] if r2 >= 0 else 0.0)
+    rise = 0.5 * (beta[r1] * u1 + (beta[r2] * u2 if r2 >= 0 else 0.0))
+    for a in range(count):
+        m1, m2 = M[r1, a], (M[r2, a] if r2 >= 0 else 0.0)
+        shifted_c[a] += m1 * u1 + m2 * u2
+        g[0, a] = e11 * m1 + e12 * m2
+        g[1, a] = e12 * m1 + e22 * m2
+        shifted_d[a] += m1 * g[0, a] + m2 * g[1, a]
+    return rise, shifted_c, g, shifted_d
+
+
+@njit(cache=True)
+def _addition_change(a1, a2, r1, r2, M, D_pool, rise, shifted_c, g, shifted_d):
+    """Loss change of removing R (its ``_removal_terms``) and adding the pool positions {a1, a2} (-1: none; a2
+    only with a1): rise - c'_A^T D'^{-1} c'_A / 2 with D'_ab = D_ab + M_Ra^T g_b. +inf if D' is singular."""
+    if a1 < 0:
+        return rise
+    d12 = 0.0
+    if a2 >= 0:
+        d12 = D_pool[a1, a2]
+        if r1 >= 0:
+            d12 += M[r1, a1] * g[0, a2]
+        if r2 >= 0:
+            d12 += M[r2, a1] * g[1, a2]
+    _, _, twice_drop = _quadratic_inverse(shifted_d[a1], d12, shifted_d[a2] if a2 >= 0 else 0.0, shifted_c[a1],
+                                          shifted_c[a2] if a2 >= 0 else 0.0, a2 >= 0)
+    if twice_drop < 0.0:
+        return np.inf
+    return rise - 0.5 * twice_drop
+
+
+@njit(cache=True)
 def exchange_value(r1, r2, a1, a2, beta, H, M, c_pool, D_pool, lambda0):
     """F(S - R + A) - F(S) in closed form (module docstring) for R = the support slots {r1, r2} and A = the pool
     positions {a1, a2} (-1: none; r2 only with r1, a2 only with a1): M (s, q) = H K_pool^T, c_pool (q,),
     D_pool (q, q) the pool's Schur complements d_a on the diagonal. +inf if a matrix involved is singular."""
     n_removed = int(r1 >= 0) + int(r2 >= 0)
     n_added = int(a1 >= 0) + int(a2 >= 0)
-    rise, u1, u2 = 0.0, 0.0, 0.0
-    e11, e12, e22 = 0.0, 0.0, 0.0  # E = (H_RR)^{-1}
-    if n_removed == 1:
-        e11 = 1.0 / H[r1, r1]
-        u1 = beta[r1] * e11
-        rise = 0.5 * beta[r1] * u1
-    elif n_removed == 2:
-        det = H[r1, r1] * H[r2, r2] - H[r1, r2] * H[r1, r2]
-        if det <= PIVOT_TOL * H[r1, r1] * H[r2, r2]:
-            return np.inf
-        e11, e12, e22 = H[r2, r2] / det, -H[r1, r2] / det, H[r1, r1] / det
-        u1 = e11 * beta[r1] + e12 * beta[r2]
-        u2 = e12 * beta[r1] + e22 * beta[r2]
-        rise = 0.5 * (beta[r1] * u1 + beta[r2] * u2)
-    if n_added == 0:
-        return rise - lambda0 * n_removed
-    # c'_a = c_a + M_Ra^T u and D'_ab = D_ab + M_Ra^T E M_Rb for the added positions
-    m11 = M[r1, a1] if n_removed >= 1 else 0.0
-    m21 = M[r2, a1] if n_removed == 2 else 0.0
-    c1 = c_pool[a1] + m11 * u1 + m21 * u2
-    d11 = D_pool[a1, a1] + m11 * (e11 * m11 + e12 * m21) + m21 * (e12 * m11 + e22 * m21)
-    c2, d12, d22 = 0.0, 0.0, 0.0
-    if n_added == 2:
-        m12 = M[r1, a2] if n_removed >= 1 else 0.0
-        m22 = M[r2, a2] if n_removed == 2 else 0.0
-        c2 = c_pool[a2] + m12 * u1 + m22 * u2
-        d12 = D_pool[a1, a2] + m11 * (e11 * m12 + e12 * m22) + m21 * (e12 * m12 + e22 * m22)
-        d22 = D_pool[a2, a2] + m12 * (e11 * m12 + e12 * m22) + m22 * (e12 * m12 + e22 * m22)
-    _, _, twice_drop = _quadratic_inverse(d11, d12, d22, c1, c2, n_added == 2)
-    if twice_drop < 0.0:
-        return np.inf
-    return rise - 0.5 * twice_drop + lambda0 * (n_added - n_removed)
+    rise, shifted_c, g, shifted_d = _removal_terms(r1, r2, beta, H, M, c_pool, D_pool, c_pool.shape[0])
+    return _addition_change(a1, a2, r1, r2, M, D_pool, rise, shifted_c, g, shifted_d) + lambda0 * (n_added
+                                                                                                   - n_removed)
 
 
 @njit(cache=True)
@@ -334,12 +355,16 @@ def _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R
             r1 = removable[x] if x >= 0 else -1
             r2 = removable[x2] if x2 < n_removable else -1
             n_removed = int(r1 >= 0) + int(r2 >= 0)
+            rise, shifted_c, g, shifted_d = _removal_terms(r1, r2, beta, H, M, c_pool, D, addable)
+            if rise == np.inf:
+                continue
             for a1 in range(-1, addable):
                 for a2 in range(a1 + 1 if a1 >= 0 else addable, addable + 1):
                     n_added = int(a1 >= 0) + int(a2 < addable)
                     if max(n_removed, n_added) < 2 or size - n_removed + n_added > max_support:
                         continue  # singles were valued above
-                    change = exchange_value(r1, r2, a1, a2 if a2 < addable else -1, beta, H, M, c_pool, D, lambda0)
+                    change = _addition_change(a1, a2 if a2 < addable else -1, r1, r2, M, D, rise, shifted_c, g,
+                                              shifted_d) + lambda0 * (n_added - n_removed)
                     if change < best:
                         best = change
                         best_removed = np.array([r1, r2])[:n_removed]
