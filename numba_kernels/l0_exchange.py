@@ -40,6 +40,7 @@ MOVE_TOL = 1e-10  # a move is made when it lowers F by more than MOVE_TOL * F
 PIVOT_TOL = 1e-10  # a feature whose residual norm d_j is below PIVOT_TOL (L_j + 2 lambda2) counts as collinear
 PAIR_REMOVALS = 10  # pair removals are drawn from this many support features (the cheapest to drop)
 PAIR_ADDITIONS = 10  # pair additions are drawn from this many pool candidates (the best to add)
+CACHE_ENTRIES = 2 ** 22  # Gram columns of removed features kept for re-entry: at most this many numbers in all
 
 
 @njit(cache=True)
@@ -373,13 +374,36 @@ def _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R
 
 
 @njit(cache=True)
+def _keep_column(feature, column, cache, cache_slot):
+    """Store the Gram column X_c^T X_c,feature / n of a feature leaving the support in the next free column of
+    ``cache`` (cache_slot[j]: the cache column of feature j, -1 if none), so that re-entering costs no pass over
+    X; once the cache is full, nothing more is kept."""
+    if cache_slot[feature] >= 0:
+        return
+    free = cache_slot.max() + 1
+    if free < cache.shape[1]:
+        cache[:, free] = column
+        cache_slot[feature] = free
+
+
+@njit(cache=True)
 def _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, features, K, V, R, support, size, in_support,
-          lipschitz, lambda2, c, d, beta, z_sq):
-    """Append ``features`` in turn (one Gram block for all), skipping those collinear with the support; returns
-    (size, ||z||^2, whether every one was appended)."""
+          lipschitz, lambda2, c, d, beta, z_sq, cache, cache_slot):
+    """Append ``features`` in turn, skipping those collinear with the support; their Gram columns come from the
+    cache of removed features (``_keep_column``) or from one Gram block for the others. Returns (size, ||z||^2,
+    whether every one was appended)."""
     if features.shape[0] == 0:
         return size, z_sq, True
-    columns = _gram_block(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, features)
+    uncached = features[cache_slot[features] < 0]
+    computed = _gram_block(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, uncached)
+    columns = np.empty((K.shape[0], features.shape[0]))
+    next_computed = 0
+    for index in range(features.shape[0]):
+        if cache_slot[features[index]] >= 0:
+            columns[:, index] = cache[:, cache_slot[features[index]]]
+        else:
+            columns[:, index] = computed[:, next_computed]
+            next_computed += 1
     complete = True
     for index in range(features.shape[0]):
         grown = _append(features[index], columns, index, K, V, R, support, size, lipschitz, lambda2, c, d, beta,
@@ -394,13 +418,15 @@ def _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, features,
 
 @njit(cache=True)
 def _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V, R, support, size, in_support, t,
-              lipschitz, lambda2, c, d, beta, z_sq, removed, added):
-    """Apply a move: delete the removed slots (``_remove``), refresh beta and c, append the added features.
+              lipschitz, lambda2, c, d, beta, z_sq, removed, added, cache, cache_slot):
+    """Apply a move: delete the removed slots (``_remove``, their Gram columns kept by ``_keep_column``), refresh
+    beta and c, append the added features.
     If one of them turns out numerically collinear, the previous support is rebuilt from the empty one and the
     move reported as not made. Returns (size, ||z||^2, made)."""
     previous = support[:size].copy()
     for position in np.sort(removed)[::-1]:
         in_support[support[position]] = False
+        _keep_column(support[position], K[:, position], cache, cache_slot)
         _remove(position, K, V, R, support, size)
         size -= 1
         for j in range(d.shape[0]):
@@ -408,7 +434,7 @@ def _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V,
             V[j, size] = 0.0
     z_sq = _coefficients(K, R, support, size, t, c, beta)
     size, z_sq, complete = _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, added, K, V, R,
-                                 support, size, in_support, lipschitz, lambda2, c, d, beta, z_sq)
+                                 support, size, in_support, lipschitz, lambda2, c, d, beta, z_sq, cache, cache_slot)
     if complete:
         return size, z_sq, True
     in_support[:] = False
@@ -416,7 +442,7 @@ def _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V,
     d[:] = lipschitz + 2.0 * lambda2
     V[:, :] = 0.0
     size, z_sq, _ = _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, previous, K, V, R, support,
-                          0, in_support, lipschitz, lambda2, c, d, beta, 0.0)
+                          0, in_support, lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot)
     return size, z_sq, False
 
 
@@ -442,7 +468,7 @@ def _with_capacity(K, V, R, support, beta, needed):
 @njit(cache=True)
 def _search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschitz, K, V, R, support, size,
             in_support, t, c, d, beta, z_sq, baseline, lambda0, lambda2, max_support, n_candidates, max_exchange,
-            max_moves):
+            max_moves, cache, cache_slot):
     """Make best moves (``_best_move``) until none lowers F by more than MOVE_TOL F or max_moves were made.
     Returns the state (K, V, R, support, beta: reallocated if the support outgrew them), size, ||z||^2, moves."""
     moves = 0
@@ -456,7 +482,8 @@ def _search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschi
         if change >= threshold:
             break
         size, z_sq, made = _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V, R, support,
-                                     size, in_support, t, lipschitz, lambda2, c, d, beta, z_sq, removed, added)
+                                     size, in_support, t, lipschitz, lambda2, c, d, beta, z_sq, removed, added,
+                                     cache, cache_slot)
         if not made:
             break
         moves += 1
@@ -466,13 +493,16 @@ def _search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschi
 
 @njit(cache=True)
 def _empty_state(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, lipschitz, lambda2, capacity):
-    """The state of the empty support: (K, V, R, support, in_support, beta, t, c, d, ||y||^2 / (2n))."""
+    """The state of the empty support: (K, V, R, support, in_support, beta, t, c, d, ||y||^2 / (2n)), and an empty
+    cache of Gram columns (``_keep_column``): (cache (p, m), cache_slot (p,)) with m = min(64, CACHE_ENTRIES / p)."""
     n_features = lipschitz.shape[0]
     t = np.empty(n_features)
     centered_correlations(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, t)
+    cache = np.empty((n_features, max(min(64, CACHE_ENTRIES // max(n_features, 1)), 1)))
     return (np.zeros((n_features, capacity)), np.zeros((n_features, capacity)), np.zeros((capacity, capacity)),
             np.zeros(capacity, dtype=np.int64), np.zeros(n_features, dtype=np.bool_), np.zeros(capacity), t,
-            t.copy(), lipschitz + 2.0 * lambda2, 0.5 * (y @ y) / n_samples)
+            t.copy(), lipschitz + 2.0 * lambda2, 0.5 * (y @ y) / n_samples, cache,
+            np.full(n_features, -1, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -482,14 +512,15 @@ def exchange_search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale,
     fit on the final support. Returns (moves made, F at the end)."""
     start = np.flatnonzero(w)
     start = start[np.argsort(-np.abs(w[start]))][:max_support]
-    K, V, R, support, in_support, beta, t, c, d, baseline = _empty_state(
+    K, V, R, support, in_support, beta, t, c, d, baseline, cache, cache_slot = _empty_state(
         X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, lipschitz, lambda2,
         min(start.shape[0] + 8, max_support + 2))
     size, z_sq, _ = _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, start, K, V, R, support, 0,
-                          in_support, lipschitz, lambda2, c, d, beta, 0.0)
+                          in_support, lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot)
     K, V, R, support, beta, size, z_sq, moves = _search(
         X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschitz, K, V, R, support, size, in_support,
-        t, c, d, beta, z_sq, baseline, lambda0, lambda2, max_support, n_candidates, max_exchange, max_moves)
+        t, c, d, beta, z_sq, baseline, lambda0, lambda2, max_support, n_candidates, max_exchange, max_moves, cache,
+        cache_slot)
     w[:] = 0.0
     for a in range(size):
         w[support[a]] = beta[a]
@@ -503,7 +534,7 @@ def subset_path(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, 
     best adds and polished by ``_search`` at ||w||_0 <= k (lambda0 = 0). Returns (coefs (p, len(sizes)), moves)."""
     n_features = lipschitz.shape[0]
     largest = sizes[-1] if sizes.shape[0] > 0 else 0
-    K, V, R, support, in_support, beta, t, c, d, baseline = _empty_state(
+    K, V, R, support, in_support, beta, t, c, d, baseline, cache, cache_slot = _empty_state(
         X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, lipschitz, 0.0, min(largest, n_features) + 2)
     coefs = np.zeros((n_features, sizes.shape[0]))
     size, z_sq, total_moves = 0, 0.0, 0
@@ -511,7 +542,7 @@ def subset_path(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, 
         K, V, R, support, beta, size, z_sq, moves = _search(
             X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschitz, K, V, R, support, size,
             in_support, t, c, d, beta, z_sq, baseline, 0.0, 0.0, min(sizes[point], n_features), n_candidates,
-            max_exchange, max_moves)
+            max_exchange, max_moves, cache, cache_slot)
         total_moves += moves
         for a in range(size):
             coefs[support[a], point] = beta[a]

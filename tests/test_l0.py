@@ -271,15 +271,15 @@ def test_exchange_values_in_closed_form_match_direct_refits():
         return 0.5 * y @ y / n - 0.5 * target @ np.linalg.solve(gram, target) + lambda0 * len(support)
 
     def state_of(support):
-        K, V, R, slots, inside, beta, t, c, d, baseline = exchange._empty_state(*data, problem.y, problem.lipschitz,
-                                                                                lambda2, 10)
+        K, V, R, slots, inside, beta, t, c, d, baseline, cache, cache_slot = exchange._empty_state(
+            *data, problem.y, problem.lipschitz, lambda2, 10)
         size, z_sq, complete = exchange._grow(*data, np.array(support, dtype=np.int64), K, V, R, slots, 0, inside,
-                                              problem.lipschitz, lambda2, c, d, beta, 0.0)
+                                              problem.lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot)
         assert complete
-        return [K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline]
+        return [K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline, cache, cache_slot]
 
     support = [2, 5, 7, 11]
-    K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline = state_of(support)
+    K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline, _, _ = state_of(support)
     assert baseline - 0.5 * z_sq + lambda0 * size == pytest.approx(refitted(support), rel=1e-12)
     pool = np.array([j for j in range(15) if j not in support])
     H, M, D = exchange._pool_state(*data, V, R, size, c, d, pool, 20)
@@ -294,17 +294,22 @@ def test_exchange_values_in_closed_form_match_direct_refits():
             checked += 1
     assert checked == 25
     for removed, added in [((1,), ()), ((0, 3), ()), ((2,), (6,)), ((0, 1), (9, 13))]:
-        K, V, R, slots, size, inside, t, c, d, beta, z_sq, _ = state_of(support)
-        size, z_sq, made = exchange._exchange(*data, K, V, R, slots, size, inside, t, problem.lipschitz, lambda2, c,
-                                              d, beta, z_sq, np.array(removed, dtype=np.int64),
-                                              np.array(added, dtype=np.int64))
-        new = [int(s) for s in slots[:size]]
-        assert made and sorted(new) == sorted([s for k, s in enumerate(support) if k not in removed] + list(added))
-        fresh = state_of(new)
-        assert baseline - 0.5 * z_sq + lambda0 * size == pytest.approx(refitted(new), rel=1e-12)
-        np.testing.assert_allclose(c, fresh[7], atol=1e-13)
-        np.testing.assert_allclose(d, fresh[8], atol=1e-13)
-        np.testing.assert_allclose(beta[:size], fresh[9][:size], atol=1e-12)
+        K, V, R, slots, size, inside, t, c, d, beta, z_sq, _, cache, cache_slot = state_of(support)
+        moves = [(removed, added)]
+        if added:  # then back: the removed features re-enter with the Gram columns kept in the cache
+            moves.append((tuple(range(size - len(removed), size)), tuple(support[k] for k in removed)))
+        for step, (out, into) in enumerate(moves):
+            size, z_sq, made = exchange._exchange(*data, K, V, R, slots, size, inside, t, problem.lipschitz, lambda2,
+                                                  c, d, beta, z_sq, np.array(out, dtype=np.int64),
+                                                  np.array(into, dtype=np.int64), cache, cache_slot)
+            assert made and (step == 0 or all(cache_slot[j] >= 0 for j in into))
+            new = [int(s) for s in slots[:size]]
+            fresh = state_of(new)
+            assert baseline - 0.5 * z_sq + lambda0 * size == pytest.approx(refitted(new), rel=1e-12)
+            np.testing.assert_allclose(c, fresh[7], atol=1e-13)
+            np.testing.assert_allclose(d, fresh[8], atol=1e-13)
+            np.testing.assert_allclose(beta[:size], fresh[9][:size], atol=1e-12)
+        assert sorted(new) == sorted(support if added else [s for k, s in enumerate(support) if k not in removed])
 
 
 def test_information_criteria_against_direct_formulas():
