@@ -227,23 +227,24 @@ def kept_marginals_along(indptr, indices, data, dx, dy, scale, row_out, col_out)
 
 
 @njit(cache=True)
-def _sparse_hessian_product(indptr, indices, data, row_sums, col_sums, x, y, out_x, out_y):
-    """(out_x, out_y) = [[diag(row_sums), S], [S^T, diag(col_sums)]] (x, y) with S = (indptr, indices, data),
-    restricted to y_{m-1} = 0 (the last entry of y is ignored and out_y_{m-1} set to 0)."""
+def _schur_product(indptr, indices, data, row_sums, col_sums, y, row_buffer, out):
+    """out = (diag(col_sums) - S^T diag(row_sums)^-1 S) y with S = (indptr, indices, data) (CSR), restricted to
+    y_{m-1} = 0 (the last entry of y is ignored and out_{m-1} set to 0)."""
     n = row_sums.shape[0]
     m = col_sums.shape[0]
-    for j in range(m):
-        out_y[j] = col_sums[j] * y[j]
-    out_y[m - 1] = 0.0
     last = m - 1
     for i in range(n):
-        total = row_sums[i] * x[i]
+        total = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j != last:
-                total += data[k] * y[j]
-                out_y[j] += data[k] * x[i]
-        out_x[i] = total
+            if indices[k] != last:
+                total += data[k] * y[indices[k]]
+        row_buffer[i] = total / row_sums[i]
+    for j in range(m):
+        out[j] = col_sums[j] * y[j]
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            out[indices[k]] -= data[k] * row_buffer[i]
+    out[last] = 0.0
 
 
 @njit(cache=True)
@@ -252,45 +253,57 @@ def sparse_newton_direction(indptr, indices, data, row_sums, col_sums, rhs_x, rh
 
     H is positive semi-definite; with S = P (no entry dropped) its null direction is (1, -1). The solve is
     restricted to dy_{m-1} = 0, where H is positive definite, which picks the solution of that gauge (the
-    right-hand side's last y entry is then implied when 1^T rhs_x = 1^T rhs_y). Conjugate gradient with the
-    Jacobi preconditioner diag(row_sums, col_sums), stopped when ||residual|| <= rtol ||rhs|| or after max_iter
-    iterations. Returns (dx, dy, iterations).
+    right-hand side's last y entry is then implied when 1^T rhs_x = 1^T rhs_y). dx is eliminated: conjugate
+    gradient on the Schur complement
+
+        (diag(col_sums) - S^T diag(row_sums)^-1 S) dy = rhs_y - S^T diag(row_sums)^-1 rhs_x,
+
+    (diagonally dominant, since S's column sums are at most col_sums and its row sums at most row_sums),
+    preconditioned by its diagonal col_sums_j - sum_i S_ij^2 / row_sums_i, then
+    dx = diag(row_sums)^-1 (rhs_x - S dy). The residual of the Schur system is that of the full system (whose
+    x part is then 0), so CG stops when its norm is <= rtol ||(rhs_x, rhs_y)|| or after max_iter iterations.
+    Returns (dx, dy, iterations).
     """
     n = row_sums.shape[0]
     m = col_sums.shape[0]
-    dx = np.zeros(n)
+    last = m - 1
+    row_buffer = rhs_x / row_sums
+    residual = rhs_y.copy()
+    diagonal = col_sums.copy()
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            residual[indices[k]] -= data[k] * row_buffer[i]
+            diagonal[indices[k]] -= data[k] * data[k] / row_sums[i]
+    residual[last] = 0.0
+    for j in range(m):  # rounding can leave a column's diagonal at or below 0: fall back to col_sums
+        if not diagonal[j] > 1e-3 * col_sums[j]:
+            diagonal[j] = col_sums[j]
+    stop_norm = rtol * math.sqrt(np.dot(rhs_x, rhs_x) + np.dot(rhs_y, rhs_y) - rhs_y[last] ** 2)
     dy = np.zeros(m)
-    res_x = rhs_x.copy()
-    res_y = rhs_y.copy()
-    res_y[m - 1] = 0.0
-    z_x = res_x / row_sums
-    z_y = res_y / col_sums
-    dir_x = z_x.copy()
-    dir_y = z_y.copy()
-    hd_x = np.empty(n)
-    hd_y = np.empty(m)
-    rz = np.dot(res_x, z_x) + np.dot(res_y, z_y)
-    stop_norm = rtol * math.sqrt(np.dot(res_x, res_x) + np.dot(res_y, res_y))
+    z = residual / diagonal
+    direction = z.copy()
+    product = np.empty(m)
+    rz = np.dot(residual, z)
     iteration = 0
-    while iteration < max_iter:
-        if math.sqrt(np.dot(res_x, res_x) + np.dot(res_y, res_y)) <= stop_norm:
-            break
-        _sparse_hessian_product(indptr, indices, data, row_sums, col_sums, dir_x, dir_y, hd_x, hd_y)
-        curvature = np.dot(dir_x, hd_x) + np.dot(dir_y, hd_y)
+    while iteration < max_iter and math.sqrt(np.dot(residual, residual)) > stop_norm:
+        _schur_product(indptr, indices, data, row_sums, col_sums, direction, row_buffer, product)
+        curvature = np.dot(direction, product)
         if not curvature > 0.0:
             break
         step = rz / curvature
-        dx += step * dir_x
-        dy += step * dir_y
-        res_x -= step * hd_x
-        res_y -= step * hd_y
-        z_x = res_x / row_sums
-        z_y = res_y / col_sums
-        rz_next = np.dot(res_x, z_x) + np.dot(res_y, z_y)
-        dir_x = z_x + (rz_next / rz) * dir_x
-        dir_y = z_y + (rz_next / rz) * dir_y
+        dy += step * direction
+        residual -= step * product
+        z = residual / diagonal
+        rz_next = np.dot(residual, z)
+        direction = z + (rz_next / rz) * direction
         rz = rz_next
         iteration += 1
+    dy[last] = 0.0
+    dx = rhs_x.copy()
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            dx[i] -= data[k] * dy[indices[k]]
+        dx[i] /= row_sums[i]
     return dx, dy, iteration
 
 

@@ -6,22 +6,28 @@ P_ij(f, g) = exp((f_i + g_j - M_ij) / reg),
     D(f, g) = <a, f> + <b, g> - reg sum_ij P_ij + reg sum_i a_i        (concave),
     grad D = (a - P 1, b - P^T 1),    hess D = -(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]].
 
-Stage 1 runs ``switch_iter`` Sinkhorn steps (stabilised scaling form, ``log_sinkhorn``) (20, the paper's N1; fewer when the L1 marginal error falls below
-``switch_tol`` first). Stage 2 repeats: keep the largest entries of P (S: at least a ``keep_fraction`` of them,
-and all but a mass of ``drop_ratio`` times the marginal error, so that S carries nearly all of P's mass), solve
+Stage 1 runs ``switch_iter`` Sinkhorn steps (stabilised scaling form, ``log_sinkhorn``; 20, the paper's N1;
+fewer when the L1 marginal error falls below ``switch_tol`` first). Stage 2 repeats: keep the largest entries
+of P (S: at least a ``keep_fraction`` of them, and all but a mass of ``drop_ratio`` times the marginal error,
+so that S carries nearly all of P's mass; the threshold comes from a histogram of P by binary exponent, one
+pass and no sort), solve
 
     ([[diag(P 1), S], [S^T, diag(P^T 1)]] + mu diag(P 1, P^T 1)) (dx, dy) = reg grad D,    mu = 0 first,
 
-by Jacobi-preconditioned conjugate gradient in the gauge dy_{m-1} = 0 (the null direction (1, -1) of the
-exact Hessian; a sparse LU solve when CG has not converged after ``cg_max_iter`` iterations), and take the
-step t (dx, dy) for the first t in 1, 1/2, 1/4, ... that increases D by at least 1e-4 t <grad D, (dx, dy)>
-(Armijo) or lowers the marginal error (near convergence the increase of D falls below the rounding of D,
-while the error still measures progress). The diagonal blocks use the full P, so the sparsified matrix stays
-positive semi-definite. When no step is accepted, the system is solved again with the damping mu = 1, 10,
-100 (Levenberg-Marquardt: the direction turns toward the scaled gradient, the simultaneous linearised Sinkhorn
-step, and shortens); when none of those is accepted either, Sinkhorn steps are taken (fallback; their number
-doubles after each consecutive failure) and the kept fraction doubles. Sinkhorn steps are also taken when 50
-consecutive Newton steps have not halved the error (stall: far from the optimum, in the damped phase).
+in the gauge dy_{m-1} = 0 (the null direction (1, -1) of the exact Hessian) by conjugate gradient on the
+Schur complement in dy, preconditioned by its diagonal, to a relative residual min(0.1, sqrt(error)) (inexact
+Newton; a sparse LU solve when CG has not converged after ``cg_max_iter`` iterations), and take the step
+t (dx, dy) for the first t in 1, 1/2, 1/4, ... that increases D by at least 1e-4 t <grad D, (dx, dy)> (Armijo)
+or lowers the marginal error (near convergence the increase of D falls below the rounding of D, while the
+error still measures progress). A step length is first judged in the model where only the entries of S move
+(O(nnz(S)) work); only the lengths that pass there are tried on the full plan, whose pass over M computes P,
+its marginals and D together and becomes the next iterate when accepted: about one pass over M per Newton
+step. The diagonal blocks use the full P, so the sparsified matrix stays positive semi-definite. When no step
+is accepted, the system is solved again with the damping mu = 1, 10, 100 (Levenberg-Marquardt: the direction
+turns toward the scaled gradient, the simultaneous linearised Sinkhorn step, and shortens); when none of those
+is accepted either, Sinkhorn steps are taken (fallback; their number doubles after each consecutive failure)
+and the kept fraction doubles. Sinkhorn steps are also taken when 50 consecutive Newton steps have not halved
+the error (stall: far from the optimum, in the damped phase).
 
 Where it pays off: when P is close to a permutation (or another sparse optimal face), Newton converges in a
 few steps from a rough Sinkhorn start. Where P has many entries that must shrink by orders of magnitude, each
