@@ -30,7 +30,7 @@ def main():
                                       log=True)
         log = logs[method]
         print(f"{method}: {log['n_iter']} iterations ({log['n_iter_sinkhorn']} Sinkhorn, {log['n_iter_newton']} "
-              f"Newton), {log['elapsed'][-1]:.3f} s, marginal error {log['marginal_error']:.1e}, "
+              f"Newton, {log['n_iter_sweep']} sweeps), {log['elapsed'][-1]:.3f} s, marginal error {log['marginal_error']:.1e}, "
               f"cost {log['cost']:.6f}")
     difference = np.abs(logs["newton-sparse"]["f"] - logs["log"]["f"])
     print(f"potentials differ by a constant: spread {difference.max() - difference.min():.1e}")

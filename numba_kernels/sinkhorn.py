@@ -161,6 +161,51 @@ def plan_and_marginals(f, g, C, reg, P):
 
 
 @njit(cache=True, parallel=True)
+def sinkhorn_sweep_on_plan(P, row_sums, a, b, reg, f, g):
+    """One Sinkhorn iteration on a plan P = exp((f + g - C) / reg) held in memory, in place and without an
+    exponential: u = a / row_sums, P <- diag(u) P, v = b / (P^T 1), P <- P diag(v), f += reg log u,
+    g += reg log v (exact maximisations of the dual in f, then in g). A row or column with a zero or non-finite
+    sum is left unscaled. Returns the row and column sums of the new P. Two passes over P, chunks of rows in
+    parallel, each with its own column sums."""
+    n, m = P.shape
+    if row_sums.shape[0] != n or a.shape[0] != n or f.shape[0] != n or b.shape[0] != m or g.shape[0] != m:
+        raise ValueError("sinkhorn_sweep_on_plan: lengths of row_sums, a, f, b, g must match P's shape")
+    u = np.ones(n)
+    for i in range(n):
+        if row_sums[i] > 0.0 and row_sums[i] < np.inf:
+            u[i] = a[i] / row_sums[i]
+    n_chunks = min(n, _ROW_CHUNKS)
+    chunk_col_sums = np.zeros((n_chunks, m))
+    for chunk in prange(n_chunks):
+        col_sums = chunk_col_sums[chunk]
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            row, scale = P[i], u[i]
+            for j in range(m):
+                row[j] *= scale
+                col_sums[j] += row[j]
+    scaled_col_sums = chunk_col_sums.sum(axis=0)
+    v = np.ones(m)
+    for j in range(m):
+        if scaled_col_sums[j] > 0.0 and scaled_col_sums[j] < np.inf:
+            v[j] = b[j] / scaled_col_sums[j]
+    new_row_sums = np.empty(n)
+    chunk_col_sums[:] = 0.0
+    for chunk in prange(n_chunks):
+        col_sums = chunk_col_sums[chunk]
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            row = P[i]
+            for j in range(m):
+                row[j] *= v[j]
+                col_sums[j] += row[j]
+            new_row_sums[i] = _row_sum(row)
+    for i in range(n):
+        f[i] += reg * math.log(u[i])
+    for j in range(m):
+        g[j] += reg * math.log(v[j])
+    return new_row_sums, chunk_col_sums.sum(axis=0)
+
+
+@njit(cache=True, parallel=True)
 def plan_histogram(P):
     """Count and mass of the entries of P >= 0 by binary exponent: bin k (0 <= k < ``HISTOGRAM_BINS``) holds
     the entries in [2^(k - 1023), 2^(k - 1022)), bin 0 also the zeros and subnormals. Chunks of rows in

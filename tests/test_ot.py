@@ -160,7 +160,7 @@ def test_marginals_at_small_reg(method, relative_reg):
     assert np.all(np.isfinite(plan)) and np.all(np.isfinite(log["f"])) and np.all(np.isfinite(log["g"]))
     assert log["converged"] and marginal_error(plan, a, b) < tol
     assert len(log["err"]) == log["n_iter"] == log["n_iter_sinkhorn"] + log["n_iter_newton"] + \
-        log["n_iter_fallback"]
+        log["n_iter_sweep"] + log["n_iter_fallback"]
     assert log["time_sinkhorn"] >= 0 and log["time_newton"] >= 0
 
 

@@ -205,7 +205,8 @@ def run_ot_problem(problem, out_dir, size):
             estimate = extrapolated_iterations(log["err"], target) if solver.endswith("Sinkhorn") else None
             if index is not None:
                 note = (f"{log['n_iter_sinkhorn']} Sinkhorn + {log['n_iter_newton']} Newton + "
-                        f"{log['n_iter_fallback']} fallback" if solver.endswith("SNS") else "")
+                        f"{log['n_iter_sweep']} sweeps + {log['n_iter_fallback']} fallback"
+                        if solver.endswith("SNS") else "")
                 add(solver, target, index, log["elapsed"][index - 1], log["err"][index - 1], note)
             elif estimate is not None:
                 add(solver, target, estimate, math.nan, log["err"][-1],

@@ -22,7 +22,7 @@ class Trace:
         self.start = time.perf_counter()
         self.errors = []
         self.elapsed = []
-        self.counts = {"sinkhorn": 0, "newton": 0, "fallback_sinkhorn": 0}
+        self.counts = {"sinkhorn": 0, "newton": 0, "sweep": 0, "fallback_sinkhorn": 0}
 
     def record(self, kind, error):
         self.errors.append(float(error))

@@ -22,7 +22,12 @@ or lowers the marginal error (near convergence the increase of D falls below the
 error still measures progress). A step length is first judged in the model where only the entries of S move
 (O(nnz(S)) work); only the lengths that pass there are tried on the full plan, whose pass over M computes P,
 its marginals and D together and becomes the next iterate when accepted: about one pass over M per Newton
-step. The diagonal blocks use the full P, so the sparsified matrix stays positive semi-definite. When no step
+step. Each accepted Newton step is followed by one Sinkhorn iteration on the plan in memory (rows scaled to
+a, then columns to b: two passes over P without an exponential, counted as an iteration of its own, a
+"sweep"): the Newton step fixes the coupling between rows and columns, the sweep the mass of each row and
+column, which the linear model of exp gets wrong far from the optimum (it halves the Newton steps on point
+clouds and removes the fallbacks on 1-D densities). The diagonal blocks use the full P, so the sparsified
+matrix stays positive semi-definite. When no step
 is accepted, the system is solved again with the damping mu = 1, 10, 100 (Levenberg-Marquardt: the direction
 turns toward the scaled gradient, the simultaneous linearised Sinkhorn step, and shortens); when none of those
 is accepted either, Sinkhorn steps are taken (fallback; their number doubles after each consecutive failure)
@@ -42,7 +47,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, kept_marginals_along,
-                                    plan_and_marginals, plan_histogram, sparse_newton_direction)
+                                    plan_and_marginals, plan_histogram, sinkhorn_sweep_on_plan,
+                                    sparse_newton_direction)
 from sparseopt.ot.log_sinkhorn import stabilized_sinkhorn_iterations
 
 #: Armijo constant of the line search, smallest step tried, and the largest kept fraction of P.
@@ -65,14 +71,24 @@ class _Iterate:
     """Potentials (f, g) with their plan P, marginals, L1 marginal error and dual value D(f, g)."""
 
     def __init__(self, problem, f, g, plan_buffer):
-        self.f, self.g, self.plan = f, g, plan_buffer
-        self.row_sums, self.col_sums = plan_and_marginals(f, g, problem.M, problem.reg, plan_buffer)
-        self.grad_f = problem.a - self.row_sums
-        self.grad_g = problem.b - self.col_sums
+        self.problem, self.f, self.g, self.plan = problem, f, g, plan_buffer
+        self._set_marginals(*plan_and_marginals(f, g, problem.M, problem.reg, plan_buffer))
+
+    def _set_marginals(self, row_sums, col_sums):
+        problem = self.problem
+        self.row_sums, self.col_sums = row_sums, col_sums
+        self.grad_f = problem.a - row_sums
+        self.grad_g = problem.b - col_sums
         with np.errstate(over="ignore", invalid="ignore"):  # a line-search trial far out: inf, then rejected
             self.error = np.abs(self.grad_f).sum() + np.abs(self.grad_g).sum()
-            self.dual = (problem.a @ f + problem.b @ g
-                         - problem.reg * (self.row_sums.sum() - problem.a.sum()))
+            self.dual = (problem.a @ self.f + problem.b @ self.g
+                         - problem.reg * (row_sums.sum() - problem.a.sum()))
+
+    def sweep(self):
+        """One Sinkhorn iteration in place, on the plan in memory (no exponential)."""
+        problem = self.problem
+        self._set_marginals(*sinkhorn_sweep_on_plan(self.plan, self.row_sums, problem.a, problem.b, problem.reg,
+                                                    self.f, self.g))
 
 
 def kept_entries_threshold(plan, keep_fraction, dropped_mass):
@@ -97,19 +113,26 @@ def kept_plan_entries(iterate, keep_fraction, drop_ratio):
 def newton_direction(problem, iterate, kept, cg_rtol, cg_max_iter, damping=0.0):
     """The sparse Newton ascent direction (dx, dy) at ``iterate`` with the kept entries ``kept`` of P (CSR
     arrays) and the diagonal blocks multiplied by 1 + ``damping``, and the number of CG iterations (-1 when CG
-    missed its tolerance and a sparse direct solve gave the direction)."""
+    missed its tolerance or broke down, and a sparse direct solve, or the Jacobi step when that is singular
+    too, gave the direction)."""
     tiny = np.finfo(np.float64).tiny
     scale = 1.0 + damping
     diagonals = np.maximum(iterate.row_sums, tiny) * scale, np.maximum(iterate.col_sums, tiny) * scale
     rhs = problem.reg * iterate.grad_f, problem.reg * iterate.grad_g
     dx, dy, cg_iter = sparse_newton_direction(*kept, *diagonals, *rhs, cg_rtol, cg_max_iter)
-    if cg_iter >= cg_max_iter:
+    if cg_iter >= cg_max_iter or not _finite(dx, dy):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", spla.MatrixRankWarning)
             direct = direct_newton_direction(kept, diagonals, rhs, iterate.plan.shape)
-        if np.all(np.isfinite(direct[0])) and np.all(np.isfinite(direct[1])):
-            (dx, dy), cg_iter = direct, -1  # else (numerically singular): CG's last iterate
+        if _finite(*direct):
+            (dx, dy), cg_iter = direct, -1
+        elif not _finite(dx, dy):  # numerically singular (S splits into blocks of inconsistent mass): Jacobi
+            dx, dy, cg_iter = rhs[0] / diagonals[0], rhs[1] / diagonals[1], -1
     return dx, dy, cg_iter
+
+
+def _finite(dx, dy):
+    return bool(np.all(np.isfinite(dx)) and np.all(np.isfinite(dy)))
 
 
 def direct_newton_direction(kept, diagonals, rhs, shape):
@@ -209,6 +232,9 @@ def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=0.0, switch_it
         if trial is not None:
             iterate = trial
             trace.record("newton", iterate.error)
+            if iterate.error >= tol and trace.n_iter < max_iter:
+                iterate.sweep()
+                trace.record("sweep", iterate.error)
             window.append(iterate.error)
             if iterate.error < 0.5 * window[0]:
                 window = [iterate.error]

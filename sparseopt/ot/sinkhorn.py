@@ -49,14 +49,15 @@ def sinkhorn(a, b, M, reg, method="log", max_iter=1000, tol=1e-9, log=False, war
         paper's N1), then Newton steps on D with a sparsified Hessian (see
         ``sparseopt.ot.newton_sparse``); pays off at small reg, where Sinkhorn needs thousands of iterations.
     max_iter : int
-        Maximum number of iterations (for "newton-sparse", Sinkhorn and Newton iterations together).
+        Maximum number of iterations (for "newton-sparse", Sinkhorn, Newton and sweep iterations together).
     tol : float
         Stop when the L1 marginal error ||P 1 - a||_1 + ||P^T 1 - b||_1 < tol.
     log : bool
         Also return a dict: ``f``, ``g`` (potentials, -inf at zero weights), ``log_u`` = f/reg, ``log_v`` =
         g/reg (POT's names), ``err`` (L1 marginal error after each iteration), ``elapsed`` (seconds since the
         start, per iteration), ``n_iter``, ``n_iter_sinkhorn`` (stage 1), ``n_iter_newton``,
-        ``n_iter_fallback`` (Sinkhorn steps taken when a Newton step failed), ``time_sinkhorn``,
+        ``n_iter_sweep`` (Sinkhorn iterations on the plan after each Newton step), ``n_iter_fallback``
+        (Sinkhorn steps taken when a Newton step failed), ``time_sinkhorn``,
         ``time_newton`` (wall time of each stage), ``marginal_error`` (of the returned plan), ``converged``,
         ``primal`` (<M, P> + reg sum P log P), ``dual`` (D(f, g)) and ``cost`` (<M, P>).
     warn : bool
@@ -144,6 +145,7 @@ def _log_dict(problem, f, g, plan, trace, stage_times, error, converged):
         "n_iter": trace.n_iter,
         "n_iter_sinkhorn": trace.counts["sinkhorn"],
         "n_iter_newton": trace.counts["newton"],
+        "n_iter_sweep": trace.counts["sweep"],
         "n_iter_fallback": trace.counts["fallback_sinkhorn"],
         "time_sinkhorn": stage_times[0],
         "time_newton": stage_times[1],
