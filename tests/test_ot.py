@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from numba_kernels.sinkhorn import (HISTOGRAM_BINS, exp_array, histogram_bin_floor, kept_marginals_along,
-                                    plan_and_marginals,
+                                    plan_and_marginals, sinkhorn_sweep_on_plan,
                                     plan_histogram, scale_columns, scale_rows, scaled_kernel,
                                     sparse_newton_direction, update_potential)
 from sparseopt.ot import sinkhorn, sinkhorn2
@@ -96,6 +96,25 @@ def test_kept_marginals_along_a_direction():
     moved = dense * np.exp(0.7 * (dx[:, None] + dy[None, :]))
     np.testing.assert_allclose(rows, moved.sum(axis=1), rtol=1e-14)
     np.testing.assert_allclose(cols, moved.sum(axis=0), rtol=1e-14)
+
+
+def test_sinkhorn_sweep_on_plan_against_numpy():
+    """The in-place sweep equals a Sinkhorn iteration (f-update, then g-update) recomputed from the potentials."""
+    a, b, M = clouds(13, 9, seed=9)
+    reg = 0.2
+    rng = np.random.default_rng(10)
+    f, g = rng.normal(size=13), rng.normal(size=9)
+    plan = np.empty_like(M)
+    row_sums = plan_and_marginals(f, g, M, reg, plan)[0]
+    expected_f = reg * np.log(a) - reg * np.log(np.exp((g[None, :] - M) / reg).sum(axis=1))
+    expected_g = reg * np.log(b) - reg * np.log(np.exp((expected_f[:, None] - M) / reg).sum(axis=0))
+    new_rows, new_cols = sinkhorn_sweep_on_plan(plan, row_sums, a, b, reg, f, g)
+    expected_plan = np.exp((expected_f[:, None] + expected_g[None, :] - M) / reg)
+    np.testing.assert_allclose(f, expected_f, rtol=1e-12)
+    np.testing.assert_allclose(g, expected_g, rtol=1e-12)
+    np.testing.assert_allclose(plan, expected_plan, rtol=1e-12)
+    np.testing.assert_allclose(new_rows, expected_plan.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(new_cols, b, rtol=1e-12)
 
 
 def test_newton_direction_solves_the_system():
