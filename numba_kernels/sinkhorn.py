@@ -261,14 +261,15 @@ def kept_marginals_along(indptr, indices, data, dx, dy, scale, row_out, col_out)
     [-708, 709])."""
     n = row_out.shape[0]
     col_out[:] = 0.0
-    for i in range(n):
-        total = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            value = data[k] * _exp(scale * (dx[i] + dy[j]))
-            total += value
-            col_out[j] += value
-        row_out[i] = total
+    moved = np.empty(data.shape[0])
+    for i in range(n):  # the exponentials in a loop of their own (vectorised), then the scatter into columns
+        start, stop = indptr[i], indptr[i + 1]
+        shift = scale * dx[i]
+        for k in range(start, stop):
+            moved[k] = data[k] * _exp(shift + scale * dy[indices[k]])
+        row_out[i] = _row_sum(moved[start:stop])
+        for k in range(start, stop):
+            col_out[indices[k]] += moved[k]
 
 
 @njit(cache=True)

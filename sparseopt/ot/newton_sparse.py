@@ -53,7 +53,8 @@ from sparseopt.ot.log_sinkhorn import stabilized_sinkhorn_iterations
 
 #: Armijo constant of the line search, smallest step tried, and the largest kept fraction of P.
 ARMIJO = 1e-4
-SMALLEST_STEP = 2.0**-10
+SMALLEST_POWER = 10
+SMALLEST_STEP = 2.0**-SMALLEST_POWER
 MAX_KEEP_FRACTION = 0.5
 #: Damping factors mu of the retries when the Newton step fails its line search (H + mu diag(H)).
 DAMPINGS = (1.0, 10.0, 100.0)
@@ -176,19 +177,42 @@ def _passes(iterate, dual, error, step, slope):
 
 def line_search(problem, iterate, direction, kept, trial_buffer):
     """The first iterate z + t d, t = 1, 1/2, ..., with an Armijo increase of D or a lower marginal error;
-    None when no t >= ``SMALLEST_STEP`` qualifies. A step length is tried on the full plan (one pass over M)
-    only when it passes the test in the kept-entries model (``_KeptModel``), or when it is the last one."""
+    None when no t >= ``SMALLEST_STEP`` qualifies.
+
+    The step lengths are first judged in the kept-entries model (``_KeptModel``, O(nnz(S)) each): t = 1, then,
+    when it fails there, the largest t = 2^-k with a model Armijo increase, found by bisection on k (along a
+    line the concave D passes the Armijo test on an interval [0, t*]). Only that t goes to the full plan (one
+    pass over M); when the full plan rejects it, the next halvings are tried on the full plan (the last one,
+    ``SMALLEST_STEP``, always)."""
     dx, dy = direction
     slope = iterate.grad_f @ dx + iterate.grad_g @ dy
     model = _KeptModel(problem, iterate, kept, direction)
-    step = 1.0
-    while step >= SMALLEST_STEP:
-        if _passes(iterate, *model.dual_and_error(step), step, slope) or step < 2.0 * SMALLEST_STEP:
+    first = _first_model_step(iterate, model, slope)
+    for power in range(first, SMALLEST_POWER + 1):
+        step = 2.0**-power
+        if power == first or power == SMALLEST_POWER or _passes(iterate, *model.dual_and_error(step), step, slope):
             trial = _Iterate(problem, iterate.f + step * dx, iterate.g + step * dy, trial_buffer)
             if _passes(iterate, trial.dual, trial.error, step, slope):
                 return trial
-        step *= 0.5
     return None
+
+
+def _first_model_step(iterate, model, slope):
+    """The power k of the first step length 2^-k to try on the full plan: 0 when t = 1 passes in the model,
+    else the smallest k in 1 ... ``SMALLEST_POWER`` whose step passes the Armijo test in the model (bisection),
+    or ``SMALLEST_POWER``."""
+    if _passes(iterate, *model.dual_and_error(1.0), 1.0, slope):
+        return 0
+    failing, passing = 0, SMALLEST_POWER  # invariant: 2^-failing fails; 2^-passing passes or is the last
+    while passing - failing > 1:
+        middle = (failing + passing) // 2
+        step = 2.0**-middle
+        dual = model.dual_and_error(step)[0]
+        if dual >= iterate.dual + ARMIJO * step * slope:
+            passing = middle
+        else:
+            failing = middle
+    return passing
 
 
 def newton_sparse(problem, f, g, max_iter, tol, trace, switch_tol=0.0, switch_iter=SWITCH_ITER,
