@@ -40,7 +40,7 @@ MOVE_TOL = 1e-10  # a move is made when it lowers F by more than MOVE_TOL * F
 PIVOT_TOL = 1e-10  # a feature whose residual norm d_j is below PIVOT_TOL (L_j + 2 lambda2) counts as collinear
 PAIR_REMOVALS = 10  # pair removals are drawn from this many support features (the cheapest to drop)
 PAIR_ADDITIONS = 10  # pair additions are drawn from this many pool candidates (the best to add)
-CACHE_ENTRIES = 2 ** 22  # Gram columns of removed features kept for re-entry: at most this many numbers in all
+CACHE_ENTRIES = 2 ** 22  # cached Gram columns (of removed or prefetched features) hold at most this many numbers
 
 
 @njit(cache=True)
@@ -315,7 +315,7 @@ def _pool_state(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, 
 def _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R, support, size, in_support, c, d,
                beta, lipschitz, lambda0, lambda2, max_support, n_candidates, max_exchange, threshold):
     """The best move below ``threshold`` (a negative change of F): singles first, pairs only if no single is below
-    it. Returns (change, removed slots, added features)."""
+    it. Returns (change, removed slots, added features, the pool of candidates best first)."""
     n_features = c.shape[0]
     scores = np.full(n_features, -1.0)
     for j in range(n_features):
@@ -343,7 +343,7 @@ def _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R
             if change < best:
                 best, best_removed, best_added = change, np.array([a]), pool[b:b + 1].copy()
     if best < threshold or max_exchange < 2:
-        return best, best_removed, best_added
+        return best, best_removed, best_added, pool
     # pairs: removals among the PAIR_REMOVALS cheapest to drop, additions among the PAIR_ADDITIONS best candidates
     costs = np.empty(size)
     for a in range(size):
@@ -370,14 +370,14 @@ def _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R
                         best = change
                         best_removed = np.array([r1, r2])[:n_removed]
                         best_added = np.array([pool[a1] if a1 >= 0 else -1, pool[a2] if a2 < addable else -1])[:n_added]
-    return best, best_removed, best_added
+    return best, best_removed, best_added, pool
 
 
 @njit(cache=True)
 def _keep_column(feature, column, cache, cache_slot):
-    """Store the Gram column X_c^T X_c,feature / n of a feature leaving the support in the next free column of
-    ``cache`` (cache_slot[j]: the cache column of feature j, -1 if none), so that re-entering costs no pass over
-    X; once the cache is full, nothing more is kept."""
+    """Store the Gram column X_c^T X_c,feature / n (of a feature leaving the support, or prefetched) in the next
+    free column of ``cache`` (cache_slot[j]: the cache column of feature j, -1 if none), so that its entry costs no
+    pass over X; once the cache is full, nothing more is kept."""
     if cache_slot[feature] >= 0:
         return
     free = cache_slot.max() + 1
@@ -388,14 +388,26 @@ def _keep_column(feature, column, cache, cache_slot):
 
 @njit(cache=True)
 def _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, features, K, V, R, support, size, in_support,
-          lipschitz, lambda2, c, d, beta, z_sq, cache, cache_slot):
+          lipschitz, lambda2, c, d, beta, z_sq, cache, cache_slot, prefetch):
     """Append ``features`` in turn, skipping those collinear with the support; their Gram columns come from the
-    cache of removed features (``_keep_column``) or from one Gram block for the others. Returns (size, ||z||^2,
-    whether every one was appended)."""
+    cache (``_keep_column``) or from one Gram block for the others. When that block is computed (a pass over X),
+    it also takes the first feature of ``prefetch`` (candidates, best first) that is neither at hand nor entering,
+    and caches its column: the pass costs little more, and the next add is often that candidate.
+    Returns (size, ||z||^2, whether every one was appended)."""
     if features.shape[0] == 0:
         return size, z_sq, True
     uncached = features[cache_slot[features] < 0]
+    extra = -1
+    if uncached.shape[0] > 0:
+        for candidate in prefetch:
+            if cache_slot[candidate] < 0 and not in_support[candidate] and not np.any(features == candidate):
+                extra = candidate
+                break
+    if extra >= 0:
+        uncached = np.append(uncached, extra)
     computed = _gram_block(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, uncached)
+    if extra >= 0:
+        _keep_column(extra, computed[:, uncached.shape[0] - 1], cache, cache_slot)
     columns = np.empty((K.shape[0], features.shape[0]))
     next_computed = 0
     for index in range(features.shape[0]):
@@ -418,9 +430,9 @@ def _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, features,
 
 @njit(cache=True)
 def _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V, R, support, size, in_support, t,
-              lipschitz, lambda2, c, d, beta, z_sq, removed, added, cache, cache_slot):
+              lipschitz, lambda2, c, d, beta, z_sq, removed, added, cache, cache_slot, prefetch):
     """Apply a move: delete the removed slots (``_remove``, their Gram columns kept by ``_keep_column``), refresh
-    beta and c, append the added features.
+    beta and c, append the added features (``_grow``, with the candidates ``prefetch``).
     If one of them turns out numerically collinear, the previous support is rebuilt from the empty one and the
     move reported as not made. Returns (size, ||z||^2, made)."""
     previous = support[:size].copy()
@@ -434,7 +446,8 @@ def _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V,
             V[j, size] = 0.0
     z_sq = _coefficients(K, R, support, size, t, c, beta)
     size, z_sq, complete = _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, added, K, V, R,
-                                 support, size, in_support, lipschitz, lambda2, c, d, beta, z_sq, cache, cache_slot)
+                                 support, size, in_support, lipschitz, lambda2, c, d, beta, z_sq, cache, cache_slot,
+                                 prefetch)
     if complete:
         return size, z_sq, True
     in_support[:] = False
@@ -442,7 +455,7 @@ def _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V,
     d[:] = lipschitz + 2.0 * lambda2
     V[:, :] = 0.0
     size, z_sq, _ = _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, previous, K, V, R, support,
-                          0, in_support, lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot)
+                          0, in_support, lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot, prefetch[:0])
     return size, z_sq, False
 
 
@@ -476,14 +489,14 @@ def _search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschi
     while moves < max_moves:
         K, V, R, support, beta = _with_capacity(K, V, R, support, beta, min(size + 2, max_support))
         threshold = -MOVE_TOL * max(abs(objective), 1e-300)
-        change, removed, added = _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R,
+        change, removed, added, pool = _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R,
                                             support, size, in_support, c, d, beta, lipschitz, lambda0, lambda2,
                                             max_support, n_candidates, max_exchange, threshold)
         if change >= threshold:
             break
         size, z_sq, made = _exchange(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, K, V, R, support,
                                      size, in_support, t, lipschitz, lambda2, c, d, beta, z_sq, removed, added,
-                                     cache, cache_slot)
+                                     cache, cache_slot, pool)
         if not made:
             break
         moves += 1
@@ -494,11 +507,11 @@ def _search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschi
 @njit(cache=True)
 def _empty_state(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, lipschitz, lambda2, capacity):
     """The state of the empty support: (K, V, R, support, in_support, beta, t, c, d, ||y||^2 / (2n)), and an empty
-    cache of Gram columns (``_keep_column``): (cache (p, m), cache_slot (p,)) with m = min(64, CACHE_ENTRIES / p)."""
+    cache of Gram columns (``_keep_column``): (cache (p, m), cache_slot (p,)) with m = min(128, CACHE_ENTRIES / p)."""
     n_features = lipschitz.shape[0]
     t = np.empty(n_features)
     centered_correlations(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, t)
-    cache = np.empty((n_features, max(min(64, CACHE_ENTRIES // max(n_features, 1)), 1)))
+    cache = np.empty((n_features, max(min(128, CACHE_ENTRIES // max(n_features, 1)), 1)))
     return (np.zeros((n_features, capacity)), np.zeros((n_features, capacity)), np.zeros((capacity, capacity)),
             np.zeros(capacity, dtype=np.int64), np.zeros(n_features, dtype=np.bool_), np.zeros(capacity), t,
             t.copy(), lipschitz + 2.0 * lambda2, 0.5 * (y @ y) / n_samples, cache,
@@ -516,7 +529,7 @@ def exchange_search(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale,
         X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, lipschitz, lambda2,
         min(start.shape[0] + 8, max_support + 2))
     size, z_sq, _ = _grow(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, start, K, V, R, support, 0,
-                          in_support, lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot)
+                          in_support, lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot, start[:0])
     K, V, R, support, beta, size, z_sq, moves = _search(
         X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, lipschitz, K, V, R, support, size, in_support,
         t, c, d, beta, z_sq, baseline, lambda0, lambda2, max_support, n_candidates, max_exchange, max_moves, cache,

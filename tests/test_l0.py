@@ -96,17 +96,18 @@ def test_swaps_never_do_worse_than_cd():
         assert l0_objective(X, y, swaps.coef_, 0.02) <= l0_objective(X, y, cd.coef_, 0.02) + 1e-12
 
 
-def test_subset_has_k_nonzeros_and_matches_brute_force():
+@pytest.mark.parametrize("algorithm", ["forward", "IHT"])
+def test_subset_has_k_nonzeros_and_matches_brute_force(algorithm):
     hits = 0
     for seed in range(N_INSTANCES):
         X, y = correlated_instance(seed)
         k = 2 + seed % 4
-        model = SubsetRegression(k, fit_intercept=False).fit(X, y)
+        model = SubsetRegression(k, algorithm=algorithm, fit_intercept=False).fit(X, y)
         assert np.count_nonzero(model.coef_) == k
         ours = l0_objective(X, y, model.coef_)
         optimum = brute_force(X, y, sizes=[k])
         hits += ours <= optimum + 1e-9 * optimum
-    print(f"SubsetRegression reached the brute-force optimum in {hits}/{N_INSTANCES} instances")
+    print(f"SubsetRegression ({algorithm}) reached the brute-force optimum in {hits}/{N_INSTANCES} instances")
     assert hits >= 0.95 * N_INSTANCES
 
 
@@ -202,7 +203,7 @@ def test_max_iter_warns():
 
 
 @pytest.mark.parametrize("estimator", [L0Regression(0.01), L0Regression(0.01, penalty="L0L1", lambda1=0.01),
-                                       SubsetRegression(2)])
+                                       SubsetRegression(2), SubsetRegression(2, algorithm="IHT")])
 def test_check_estimator(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -274,7 +275,8 @@ def test_exchange_values_in_closed_form_match_direct_refits():
         K, V, R, slots, inside, beta, t, c, d, baseline, cache, cache_slot = exchange._empty_state(
             *data, problem.y, problem.lipschitz, lambda2, 10)
         size, z_sq, complete = exchange._grow(*data, np.array(support, dtype=np.int64), K, V, R, slots, 0, inside,
-                                              problem.lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot)
+                                              problem.lipschitz, lambda2, c, d, beta, 0.0, cache, cache_slot,
+                                              np.zeros(0, dtype=np.int64))
         assert complete
         return [K, V, R, slots, size, inside, t, c, d, beta, z_sq, baseline, cache, cache_slot]
 
@@ -301,8 +303,10 @@ def test_exchange_values_in_closed_form_match_direct_refits():
         for step, (out, into) in enumerate(moves):
             size, z_sq, made = exchange._exchange(*data, K, V, R, slots, size, inside, t, problem.lipschitz, lambda2,
                                                   c, d, beta, z_sq, np.array(out, dtype=np.int64),
-                                                  np.array(into, dtype=np.int64), cache, cache_slot)
+                                                  np.array(into, dtype=np.int64), cache, cache_slot, pool)
             assert made and (step == 0 or all(cache_slot[j] >= 0 for j in into))
+            for j in np.flatnonzero(cache_slot >= 0):  # removed features and the prefetched pool candidate
+                np.testing.assert_allclose(cache[:, cache_slot[j]], X.T @ X[:, j] / n, atol=1e-13)
             new = [int(s) for s in slots[:size]]
             fresh = state_of(new)
             assert baseline - 0.5 * z_sq + lambda0 * size == pytest.approx(refitted(new), rel=1e-12)

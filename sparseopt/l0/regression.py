@@ -125,28 +125,34 @@ class L0Regression(_L0LeastSquares):
 
 
 class SubsetRegression(_L0LeastSquares):
-    """Best-subset least squares, min_{w, b} 1/(2n) ||y - Xw - b||^2 s.t. ||w||_0 <= k (= n_nonzero):
+    """Best-subset least squares, min_{w, b} 1/(2n) ||y - Xw - b||^2 s.t. ||w||_0 <= k (= n_nonzero).
 
-    normalized iterative hard thresholding (Blumensath & Davies 2010) from 0 (or the previous fit with
-    warm_start), then coordinate descent and exchanges of up to ``max_swap_size`` features, each refitted by
-    least squares, until no exchange lowers the loss. The result has exactly min(k, p) non-zeros unless the
-    least-squares fit on the chosen support has exact zeros.
+    ``algorithm="forward"`` (default): from 0 (or the previous fit with warm_start), the best exact add until k
+    features, then exchanges of up to ``max_swap_size`` features, every move valued in closed form
+    (``numba_kernels.l0_exchange``), until none lowers the loss. ``algorithm="IHT"``: normalized iterative hard
+    thresholding (Blumensath & Davies 2010), then coordinate descent and the same exchanges. The result has
+    exactly min(k, p) non-zeros unless the least-squares fit on the chosen support has exact zeros (or, forward,
+    a feature is collinear with the support).
 
     Parameters
     ----------
-    n_nonzero : int >= 0, default 10. fit_intercept, max_iter, tol, max_swaps, max_swap_size, warm_start : as
+    n_nonzero : int >= 0, default 10. algorithm : {"forward", "IHT"}, default "forward".
+    fit_intercept, max_iter (IHT and CD only), tol (IHT and CD only), max_swaps, max_swap_size, warm_start : as
     ``L0Regression``.
 
     Attributes
     ----------
-    coef_, intercept_, n_iter_, n_swaps_, n_features_in_.
+    coef_, intercept_, n_iter_ (CD passes; forward: 1, its one search), n_swaps_ (moves made, forward: adds included),
+    n_features_in_.
     """
 
-    _parameter_constraints = {**_COMMON, "n_nonzero": [Interval(Integral, 0, None, closed="left")]}
+    _parameter_constraints = {**_COMMON, "n_nonzero": [Interval(Integral, 0, None, closed="left")],
+                              "algorithm": [StrOptions({"forward", "IHT"})]}
 
-    def __init__(self, n_nonzero=10, *, fit_intercept=True, max_iter=100, tol=1e-7, max_swaps=100, max_swap_size=2,
-                 warm_start=False):
+    def __init__(self, n_nonzero=10, *, algorithm="forward", fit_intercept=True, max_iter=100, tol=1e-7,
+                 max_swaps=100, max_swap_size=2, warm_start=False):
         self.n_nonzero = n_nonzero
+        self.algorithm = algorithm
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
@@ -155,5 +161,6 @@ class SubsetRegression(_L0LeastSquares):
         self.warm_start = warm_start
 
     def _solve(self, problem, coef_init):
-        return solver.solve_subset(problem, self.n_nonzero, coef_init=coef_init, max_iter=self.max_iter,
-                                   tol=self.tol, max_swaps=self.max_swaps, max_swap_size=self.max_swap_size)
+        return solver.solve_subset(problem, self.n_nonzero, algorithm=self.algorithm, coef_init=coef_init,
+                                   max_iter=self.max_iter, tol=self.tol, max_swaps=self.max_swaps,
+                                   max_swap_size=self.max_swap_size)

@@ -136,16 +136,26 @@ def solve_l0(problem, penalty, lambda0, lambda1, lambda2, *, coef_init=None, max
 
 
 @design.solver_threads
-def solve_subset(problem, n_nonzero, *, coef_init=None, max_iter=100, tol=1e-7, max_swaps=100, max_swap_size=2):
-    """min 1/(2n) ||y_c - X_c w||^2 s.t. ||w||_0 <= k: normalized IHT (from coef_init, default 0), exact least
-    squares on its support, then CD and the exchange search of ``solve_l0`` at lambda0 = 0 with at most k
-    non-zeros."""
+def solve_subset(problem, n_nonzero, *, algorithm="forward", coef_init=None, max_iter=100, tol=1e-7, max_swaps=100,
+                 max_swap_size=2):
+    """min 1/(2n) ||y_c - X_c w||^2 s.t. ||w||_0 <= k, from coef_init (default 0).
+
+    ``algorithm="forward"``: the exchange search of ``numba_kernels.l0_exchange`` at lambda0 = 0 with at most k
+    non-zeros: from the support of coef_init, best exact adds up to k features, then exchanges of up to
+    ``max_swap_size`` features until none lowers the loss (k adds plus at most max_swaps exchanges).
+    ``algorithm="IHT"``: normalized IHT, exact least squares on its support, then CD and the same exchange search
+    (``solve_l0``'s CD + PSI)."""
     data, indices, indptr, n, X_offset, row_scale, y = _kernel_data(problem)
     coef = np.zeros(problem.n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    residual, weighted_sum = residual_of(problem, coef)
     n_nonzero = min(int(n_nonzero), problem.n_features)
     if n_nonzero == 0:
         return L0Result(np.zeros(problem.n_features), 0, 0, 0.0, True)
+    if algorithm == "forward":
+        moves, _ = exchange.exchange_search(data, indices, indptr, n, X_offset, row_scale, y, problem.lipschitz, coef,
+                                            0.0, 0.0, n_nonzero, EXCHANGE_POOL, int(max_swap_size),
+                                            n_nonzero + int(max_swaps))
+        return L0Result(coef, 1, moves, 0.0, True)
+    residual, weighted_sum = residual_of(problem, coef)
     weighted_sum, _ = kernels.normalized_iht(data, indices, indptr, n, X_offset, row_scale, y, coef, residual,
                                              weighted_sum, n_nonzero, int(max_iter), float(tol))
     _, n_swaps, n_iter, stop_crit, converged = kernels.swap_search(
