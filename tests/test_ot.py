@@ -368,6 +368,16 @@ def test_benchmark_command_tiny(tmp_path):
     assert len(sns_rows) == 4 and all(float(row["reached_error"]) < float(row["target"]) for row in sns_rows)
 
 
+def test_benchmark_extrapolates_sinkhorn_iterations():
+    """Errors 0.9^k reach 1e-8 at k = ceil(log(1e-8) / log(0.9)) = 175; too short or flat sequences: None."""
+    from sparseopt.benchmarks.ot import extrapolated_iterations
+
+    errors = 0.9 ** np.arange(1, 101)
+    assert extrapolated_iterations(errors, 1e-8) == 175
+    assert extrapolated_iterations(errors[:15], 1e-8) is None
+    assert extrapolated_iterations(np.ones(100), 1e-8) is None
+
+
 def test_example_optimal_transport(tmp_path):
     import pathlib
     import re
