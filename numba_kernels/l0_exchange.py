@@ -30,6 +30,13 @@ swaps between the support and a pool of the ``n_candidates`` features with the l
 none improves, the best exchange of up to two features (pairs among the 10 cheapest removals and the 10 best
 candidates); it stops when no move lowers F by more than 1e-10 F. The end point is the least-squares (ridge) fit on
 its support, and no single add, drop or swap in the pool improves it: in particular a coordinate-wise minimum.
+Pair moves are valued from terms computed once per removal set (``_removal_terms``, ``_addition_change``); a
+removal set is skipped when even adding all 10 candidates after it (``_joint_drop``, a bound) would not beat the
+best move, and at lambda0 = 0 moves that add fewer features than they remove are skipped (dominated).
+
+Passes over X, the cost that matters at large p: one for t, and one per move whose entering features are not
+cached. The Gram columns of features that leave the support are kept, and each pass also computes the column of the
+best candidate not at hand (``_grow``), so that a feature re-entering, or the next add, often costs no pass.
 """
 import numpy as np
 from numba import njit
@@ -267,6 +274,39 @@ def _addition_change(a1, a2, r1, r2, M, D_pool, rise, shifted_c, g, shifted_d):
 
 
 @njit(cache=True)
+def _joint_drop(r1, r2, M, D_pool, shifted_c, g, count):
+    """c'^T D'^{-1} c' for the first ``count`` pool positions together (D'_ab = D_ab + M_Ra^T g_b, the terms of
+    ``_removal_terms``), by Cholesky: twice the loss drop of adding them all after removing R, so no subset of
+    them drops the loss more (a larger support never fits worse). +inf if D' is not numerically positive
+    definite (no bound)."""
+    lower = np.zeros((count, count))
+    for a in range(count):
+        for b in range(a + 1):
+            value = D_pool[a, b]
+            if r1 >= 0:
+                value += M[r1, a] * g[0, b]
+            if r2 >= 0:
+                value += M[r2, a] * g[1, b]
+            for k in range(b):
+                value -= lower[a, k] * lower[b, k]
+            if a == b:
+                if value <= PIVOT_TOL * D_pool[a, a]:
+                    return np.inf
+                lower[a, a] = np.sqrt(value)
+            else:
+                lower[a, b] = value / lower[b, b]
+    total = 0.0
+    solved = np.empty(count)
+    for a in range(count):
+        value = shifted_c[a]
+        for k in range(a):
+            value -= lower[a, k] * solved[k]
+        solved[a] = value / lower[a, a]
+        total += solved[a] * solved[a]
+    return total
+
+
+@njit(cache=True)
 def exchange_value(r1, r2, a1, a2, beta, H, M, c_pool, D_pool, lambda0):
     """F(S - R + A) - F(S) in closed form (module docstring) for R = the support slots {r1, r2} and A = the pool
     positions {a1, a2} (-1: none; r2 only with r1, a2 only with a1): M (s, q) = H K_pool^T, c_pool (q,),
@@ -356,13 +396,19 @@ def _best_move(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, V, R
             r1 = removable[x] if x >= 0 else -1
             r2 = removable[x2] if x2 < n_removable else -1
             n_removed = int(r1 >= 0) + int(r2 >= 0)
-            rise, shifted_c, g, shifted_d = _removal_terms(r1, r2, beta, H, M, c_pool, D, addable)
-            if rise == np.inf:
+            # at lambda0 = 0, adding fewer than removed is never better than keeping one removed feature (a
+            # superset of the support), a move with one removal fewer, valued before
+            fewest_added = max(n_removed if lambda0 == 0.0 else 0, 2 if n_removed < 2 else 0)
+            if size - n_removed + fewest_added > max_support:
                 continue
+            rise, shifted_c, g, shifted_d = _removal_terms(r1, r2, beta, H, M, c_pool, D, addable)
+            if rise == np.inf or rise - 0.5 * _joint_drop(r1, r2, M, D, shifted_c, g, addable) + lambda0 * (
+                    fewest_added - n_removed) >= best:
+                continue  # not even all the candidates together would beat the best move
             for a1 in range(-1, addable):
                 for a2 in range(a1 + 1 if a1 >= 0 else addable, addable + 1):
                     n_added = int(a1 >= 0) + int(a2 < addable)
-                    if max(n_removed, n_added) < 2 or size - n_removed + n_added > max_support:
+                    if n_added < fewest_added or size - n_removed + n_added > max_support:
                         continue  # singles were valued above
                     change = _addition_change(a1, a2 if a2 < addable else -1, r1, r2, M, D, rise, shifted_c, g,
                                               shifted_d) + lambda0 * (n_added - n_removed)
