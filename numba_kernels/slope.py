@@ -128,13 +128,9 @@ def _clusters(coef):
 
 @njit(cache=True)
 def _move_cluster(values, sizes, members, k, start, new_value):
-    """The cluster structure after cluster k (members[start:start + sizes[k]]) takes the magnitude new_value:
-    kept in place if its rank does not change, else dropped at 0, merged into a cluster of equal value, or
-    inserted at its rank."""
-    n_clusters = values.shape[0]
-    if new_value > 0.0 and (k == 0 or new_value < values[k - 1]) and (k == n_clusters - 1 or new_value > values[k + 1]):
-        values[k] = new_value
-        return values, sizes, members
+    """The cluster structure after cluster k (members[start:start + sizes[k]]) takes the magnitude new_value at
+    another rank (the caller handles a move that keeps the rank): dropped at 0, merged into a cluster of equal
+    value, or inserted at its rank."""
     block = members[start:start + sizes[k]]
     rest = np.concatenate((members[:start], members[start + sizes[k]:]))
     other_values = np.concatenate((values[:k], values[k + 1:]))
@@ -167,16 +163,20 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
     direction vector: gamma = sign(beta_j) X_j^T r / n and xi = ||X_j||^2 / n from ``column_sq_norms``.
     """
     values, sizes, members = _clusters(coef)
-    representatives = members[np.cumsum(sizes) - sizes]
+    starts = np.cumsum(sizes) - sizes
+    representatives = members[starts]
     direction = np.zeros(n_samples)
+    k = 0
     for representative in representatives:
         value = abs(coef[representative])
         if value == 0.0:
             continue
-        k = 0
-        while values[k] != value:
+        k = min(k, values.shape[0] - 1)  # the cluster sits near where the previous one was found
+        while values[k] < value:
+            k -= 1
+        while values[k] > value:
             k += 1
-        start = np.sum(sizes[:k])
+        start = starts[k]
         cluster = members[start:start + sizes[k]]
         if cluster.shape[0] == 1:
             sign = math.copysign(1.0, coef[representative])
@@ -200,4 +200,136 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
             residual -= (new - value) * direction
         for j in cluster:
             coef[j] = math.copysign(1.0, coef[j]) * new
-        values, sizes, members = _move_cluster(values, sizes, members, k, start, abs(new))
+        n_clusters = values.shape[0]
+        magnitude = abs(new)
+        if magnitude > 0.0 and (k == 0 or magnitude < values[k - 1]) and (k == n_clusters - 1 or magnitude > values[k + 1]):
+            values[k] = magnitude  # same rank: the structure is unchanged
+        else:
+            values, sizes, members = _move_cluster(values, sizes, members, k, start, magnitude)
+            starts = np.cumsum(sizes) - sizes
+
+
+@njit(cache=True)
+def sorted_dual_norm_kernel(values, lambdas):
+    """J*_lambda(values) = max_k sum_{i<=k} |values|_(i) / sum_{i<=k} lambda_i (inf when a prefix with zero
+    weight has a positive sum; 0 for empty input)."""
+    magnitudes = np.sort(np.abs(values))[::-1]
+    best, top, weight = 0.0, 0.0, 0.0
+    for k in range(magnitudes.shape[0]):
+        top += magnitudes[k]
+        weight += lambdas[k]
+        if weight > 0.0:
+            best = max(best, top / weight)
+        elif top > 0.0:
+            return np.inf
+    return best
+
+
+@njit(cache=True)
+def _residual(X_data, X_indices, X_indptr, n_samples, y, coef, intercept):
+    """r = y - X coef - intercept (loops over the non-zero coefficients only)."""
+    residual = y - intercept
+    for j in range(coef.shape[0]):
+        if coef[j] != 0.0:
+            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -coef[j], residual)
+    return residual
+
+
+@njit(cache=True)
+def _scaled_correlations(X_data, X_indices, X_indptr, n_samples, residual):
+    """X^T r / n, the negative gradient of 1/(2n) ||r||^2."""
+    n_features = X_indptr.shape[0] - 1 if X_indptr.shape[0] > 0 else X_data.shape[0] // n_samples
+    out = np.empty(n_features)
+    for j in range(n_features):
+        out[j] = _column_dot(X_data, X_indices, X_indptr, n_samples, j, residual) / n_samples
+    return out
+
+
+@njit(cache=True)
+def slope_relative_gap(residual, y, coef, intercept, correlations, lambdas, fit_intercept):
+    """Relative duality gap of 1/(2n) ||r||^2 + J_lambda(coef) at r = y - X coef - b, correlations = X^T r / n.
+
+    Dual point theta r with theta = min(1, 1 / J*_lambda(X^T r / n)); D = -theta^2 ||r||^2 / (2n) +
+    theta r^T (y - b) / n; with an intercept, (sum r / n)^2 / 2 is added (its own optimality). Returns (P - D) / |P|.
+    """
+    n = residual.shape[0]
+    squared = residual @ residual
+    primal = 0.5 * squared / n + sorted_norm_kernel(coef, lambdas)
+    norm = sorted_dual_norm_kernel(correlations, lambdas)
+    theta = 1.0 if norm <= 1.0 else 1.0 / norm
+    dual = -0.5 * theta * theta * squared / n + theta * (residual @ (y - intercept)) / n
+    gap = primal - dual
+    if fit_intercept:
+        gap += 0.5 * (np.sum(residual) / n) ** 2
+    return max(gap, 0.0) / max(abs(primal), 1e-300)
+
+
+@njit(cache=True)
+def sorted_norm_kernel(values, lambdas):
+    """J_lambda(values) = sum_i lambda_i |values|_(i) (non-zero entries only are sorted)."""
+    magnitudes = np.abs(values[values != 0.0])
+    magnitudes = np.sort(magnitudes)[::-1]
+    total = 0.0
+    for k in range(magnitudes.shape[0]):
+        total += lambdas[k] * magnitudes[k]
+    return total
+
+
+@njit(cache=True)
+def slope_hybrid_solve(X_data, X_indices, X_indptr, n_samples, y, coef, intercept, lambdas, fit_intercept,
+                       lipschitz, tol, max_iter, pgd_every):
+    """Hybrid coordinate descent (Larsson et al. 2023) for 1/(2n) ||y - X coef - b||^2 + J_lambda(coef).
+
+    Iteration k = 1, 1 + pgd_every, ... computes c = X^T r / n, stops if ``slope_relative_gap`` <= tol, else takes a
+    proximal gradient step coef <- prox_{J / L}(coef + c / L) with backtracking (L doubles until
+    f(coef+) <= f(coef) - c^T d + L / 2 ||d||^2, d = coef+ - coef; it lets clusters split and zeros enter); the
+    other iterations are cluster CD epochs (``slope_cd_epoch``). With an intercept, b <- b + mean(r) after each.
+    ``coef`` is updated in place; ``lipschitz`` is the first L tried (a lower bound is fine; 0 means
+    max_j ||X_j||^2 / n, a lower bound of ||X||_2^2 / n).
+    Returns (intercept, n_iter, relative gap, converged, L).
+    """
+    n = n_samples
+    lambda_cumsum = np.zeros(lambdas.shape[0] + 1)
+    lambda_cumsum[1:] = np.cumsum(lambdas)
+    n_features = coef.shape[0]
+    column_sq_norms = np.empty(n_features)
+    for j in range(n_features):
+        column_sq_norms[j] = _column_sq_norm(X_data, X_indices, X_indptr, n_samples, j)
+    if lipschitz <= 0.0:
+        lipschitz = max(np.max(column_sq_norms) / n if n_features > 0 else 0.0, 1e-300)
+    residual = _residual(X_data, X_indices, X_indptr, n_samples, y, coef, intercept)
+    crit = np.inf
+    for n_iter in range(1, max_iter + 1):
+        if (n_iter - 1) % pgd_every == 0:
+            correlations = _scaled_correlations(X_data, X_indices, X_indptr, n_samples, residual)
+            crit = slope_relative_gap(residual, y, coef, intercept, correlations, lambdas, fit_intercept)
+            if crit <= tol:
+                return intercept, n_iter, crit, True, lipschitz
+            loss = 0.5 * (residual @ residual) / n
+            while True:
+                candidate = prox_sorted_l1(coef + correlations / lipschitz, 1.0 / lipschitz, lambdas)
+                step = candidate - coef
+                new_residual = _residual(X_data, X_indices, X_indptr, n_samples, y, candidate, intercept)
+                bound = loss - correlations @ step + 0.5 * lipschitz * (step @ step)
+                if 0.5 * (new_residual @ new_residual) / n <= bound * (1 + 1e-12) + 1e-300:
+                    break
+                lipschitz *= 2.0
+            coef[:] = candidate
+            residual = new_residual
+        else:
+            slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambda_cumsum, column_sq_norms)
+        if fit_intercept:
+            shift = np.mean(residual)
+            intercept += shift
+            residual -= shift
+    return intercept, max_iter, crit, False, lipschitz
+
+
+@njit(cache=True)
+def _column_sq_norm(X_data, X_indices, X_indptr, n_samples, j):
+    """||X_j||^2 (same storage convention as _column_dot)."""
+    if X_indptr.shape[0] == 0:
+        column = X_data[j * n_samples:(j + 1) * n_samples]
+        return column @ column
+    values = X_data[X_indptr[j]:X_indptr[j + 1]]
+    return values @ values

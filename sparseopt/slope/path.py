@@ -154,7 +154,12 @@ def alpha_grid(alpha_maximum, n_alphas, eps):
 
 
 def _count_groups(penalty, mask):
-    return np.unique(penalty.feature_group[mask]).size
+    """Number of groups holding at least one feature of ``mask``."""
+    if penalty.n_groups == mask.size:  # one group per feature
+        return int(np.count_nonzero(mask))
+    present = np.zeros(penalty.n_groups, dtype=bool)
+    present[penalty.feature_group[mask]] = True
+    return int(np.count_nonzero(present))
 
 
 STRATEGIES = ("auto", "strong", "previous")
@@ -236,7 +241,8 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             coef[features], intercept = result.coef, result.intercept
             if result.group_dual is not None:
                 group_dual[features] = result.group_dual
-            raw_gradient = datafit.raw_gradient(y, design.x_dot(X, coef) + intercept)
+            predictor = (design.x_dot(sub_X, result.coef) if features.size else np.zeros(y.size)) + intercept
+            raw_gradient = datafit.raw_gradient(y, predictor)  # X w = X_E w_E: the product costs |E|, not p
             grad = design.xt_dot(X, raw_gradient).astype(float)
             n_iters[k] += result.n_iter
             if whole:

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from numba_kernels.prox import prox_sorted_l1
-from numba_kernels.slope import prox_group_sorted_l1, slope_cd_epoch
+from numba_kernels.slope import prox_group_sorted_l1, slope_hybrid_solve
 from sparseopt import design
 from sparseopt.datafits import Quadratic
 from sparseopt.penalties import SortedL1
@@ -174,41 +174,27 @@ def _packed(X):
 
 @solver_threads
 def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None, intercept_init=0.0, tol=1e-6,
-                 max_iter=10_000, pgd_every=10, lipschitz=None):
-    """SLOPE least squares by hybrid coordinate descent (Larsson et al. 2023).
+                 max_iter=10_000, pgd_every=5, lipschitz=None):
+    """SLOPE least squares by hybrid coordinate descent (Larsson et al. 2023), the whole loop in one compiled
+    kernel (``numba_kernels.slope.slope_hybrid_solve``).
 
-    Iterations alternate one proximal gradient step (step 1/L, L = ||X||_2^2 / n, from which the gap is
-    checked) and pgd_every - 1 cluster coordinate descent epochs; with an intercept, b <- b + mean(r) after each.
+    Iterations alternate one proximal gradient step (step 1/L with backtracking, from which the gap is checked)
+    and pgd_every - 1 cluster coordinate descent epochs; with an intercept, b <- b + mean(r) after each. L starts
+    at the given bound, else at max_j ||X_j||^2 / n (a lower bound of ||X||_2^2 / n that backtracking raises).
     """
     if penalty.eta != 1 or not isinstance(datafit, Quadratic):
         raise ValueError("the hybrid solver is for SLOPE with the squared loss; use solver='fista'")
     n = X.shape[0]
     coef = np.zeros(X.shape[1]) if coef_init is None else np.array(coef_init, dtype=float)
     intercept = float(intercept_init) if fit_intercept else 0.0
-    lambdas = alpha * penalty.variable_lambdas
-    lambda_cumsum = np.concatenate(([0.0], np.cumsum(lambdas)))
-    lipschitz = max(_lipschitz(datafit, X, lipschitz), np.finfo(float).tiny)
     data, indices, indptr = _packed(X)
-    column_sq_norms = design.column_sq_norms(X).astype(float)
-    y = np.asarray(y, dtype=float)
-    residual = y - design.x_dot(X, coef).astype(float) - intercept
-    crit = np.inf
-    for n_iter in range(1, max_iter + 1):
-        if (n_iter - 1) % pgd_every == 0:
-            crit, gradient, _ = relative_gap(X, y, datafit, penalty, alpha, coef, intercept, y - residual,
-                                             fit_intercept)
-            if crit <= tol:
-                return SlopeResult(coef, intercept, n_iter, crit, True)
-            coef = prox_sorted_l1(coef - gradient / lipschitz, 1.0 / lipschitz, lambdas)
-            residual = y - design.x_dot(X, coef).astype(float) - intercept
-        else:
-            slope_cd_epoch(data, indices, indptr, n, coef, residual, lambda_cumsum, column_sq_norms)
-        if fit_intercept:
-            shift = residual.mean()
-            intercept += shift
-            residual -= shift
-    _warn("hybrid coordinate descent", max_iter, crit, tol)
-    return SlopeResult(coef, intercept, max_iter, crit, False)
+    intercept, n_iter, crit, converged, _ = slope_hybrid_solve(
+        data, indices, indptr, n, np.asarray(y, dtype=float), coef, intercept, alpha * penalty.variable_lambdas,
+        bool(fit_intercept), 0.0 if lipschitz is None else float(lipschitz), float(tol), int(max_iter),
+        int(pgd_every))
+    if not converged:
+        _warn("hybrid coordinate descent", max_iter, crit, tol)
+    return SlopeResult(coef, intercept, n_iter, crit, converged)
 
 
 def _x_dot(X, w):
