@@ -19,10 +19,12 @@ SERIAL_BLAS_FROM = 10_000  # vector length from which OpenBLAS may split a dot p
 
 
 @contextlib.contextmanager
-def _threads_for(X):
-    """Run the enclosed kernels on all Numba threads if X is large, else on one (no call to numba when the
-    count is already right, as it is inside a solver)."""
+def _threads_for(X, n_columns=None):
+    """Run the enclosed kernels on all Numba threads if X (or ``n_columns`` of its columns, at X's mean number of
+    entries per column) is large, else on one (no call to numba when the count is already right)."""
     entries = X.nnz if sp.issparse(X) else X.size
+    if n_columns is not None:
+        entries = entries * n_columns // max(X.shape[1], 1)
     previous = numba.get_num_threads()
     wanted = previous if entries >= PARALLEL_MIN_ENTRIES else 1
     if wanted == previous:
@@ -87,7 +89,7 @@ def _vector(values, length, name):
 def xt_dot(X, v, columns=None):
     """X.T @ v, parallel over features; with an integer array ``columns``, only (X.T @ v)[columns]."""
     v = _vector(v, X.shape[0], "v").astype(X.dtype, copy=False)
-    with _threads_for(X):
+    with _threads_for(X, None if columns is None else len(columns)):
         if columns is not None:
             columns = np.asarray(columns, dtype=np.int64)
             if columns.size and (columns.min() < 0 or columns.max() >= X.shape[1]):

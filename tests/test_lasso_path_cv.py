@@ -184,3 +184,17 @@ def test_kkt_check_skips_only_features_whose_bound_certifies_them():
     assert np.sum(result.correlation_bounds[finite] > exact_after[finite] + 1e-9) > 100  # skipped: bounds only
     np.testing.assert_array_less(exact_after[finite] - 1e-12, result.correlation_bounds[finite])
     assert np.all(exact_after[result.coef == 0] <= l1[0] * (1 + 1e-9))
+
+
+def test_secant_start_is_exact_where_the_path_is_linear():
+    """Between kinks the Lasso path is linear in alpha: with an orthogonal design (w_j = soft(z_j, alpha)) the
+    prediction from two points equals the solution at the third, and a feature about to leave is cut to 0."""
+    from sparseopt.linear_model.path import _extrapolate
+
+    z = np.array([3.0, -2.0, 1.5, 0.55, 0.1])
+    solution = [np.sign(z) * np.maximum(np.abs(z) - alpha, 0.0) for alpha in (1.0, 0.8, 0.6)]
+    predicted = _extrapolate(solution[0], solution[1], 1.0, 0.8, 0.6)
+    np.testing.assert_allclose(predicted[:3], solution[2][:3], rtol=1e-12)
+    assert predicted[3] == 0.0 and predicted[4] == 0.0  # not non-zero at both earlier points: kept as it was
+    shrinking = [np.array([0.3]), np.array([0.1])]
+    assert _extrapolate(shrinking[0], shrinking[1], 1.0, 0.8, 0.4)[0] == 0.0  # would change sign: cut to 0

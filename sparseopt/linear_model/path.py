@@ -53,6 +53,12 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
             unsure = np.flatnonzero(np.isfinite(correlation_bounds) & (correlation_bounds >= threshold))
             correlation_bounds[unsure] = np.abs(_gradient(centered, y_c, coef, unsure))  # bounds made exact
             strong_set = _strong_set(correlation_bounds, threshold)
+        if k >= 2:  # start from the secant prediction; the bounds follow the residual's move
+            start = _extrapolate(coefs[:, k - 2], coefs[:, k - 1], alphas[k - 2], alphas[k - 1], alpha)
+            step = start - coef
+            moved = np.linalg.norm(design.x_dot(centered.X, step) - centered.row_scale * (centered.X_offset @ step))
+            correlation_bounds = correlation_bounds + np.sqrt(lipschitz / centered.n_samples) * moved
+            coef = start
         result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
             positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set,
@@ -70,6 +76,18 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
                   flush=True)
     intercepts = y_offset - X_offset @ coefs if fit_intercept else np.zeros(alphas.size)
     return alphas, coefs, intercepts, dual_gaps, n_iters
+
+
+def _extrapolate(older, old, older_alpha, old_alpha, alpha):
+    """Secant prediction of the solution at alpha from the two previous points of the path: the Lasso path is
+    linear in alpha between the points where the support or a sign changes (for the elastic net it is smooth
+    there), so w(alpha) ~ old + (old - older) (alpha - old_alpha) / (old_alpha - older_alpha) on the features
+    non-zero at both points with one sign (a predicted sign change is cut to 0), and old elsewhere."""
+    both = (older != 0) & (old != 0) & (np.sign(older) == np.sign(old))
+    start = old.copy()
+    predicted = old[both] + (old[both] - older[both]) * (alpha - old_alpha) / (old_alpha - older_alpha)
+    start[both] = np.where(np.sign(predicted) == np.sign(old[both]), predicted, 0.0)
+    return start
 
 
 def _gradient(centered, y, coef, columns=None):
