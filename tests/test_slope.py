@@ -11,7 +11,8 @@ import scipy.sparse as sp
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from numba_kernels.slope import slope_cluster_threshold, strong_set_size
+from numba_kernels.slope import (slope_cluster_threshold, slope_relative_gap, sorted_dual_norm_kernel,
+                                 strong_set_size)
 from sparseopt.linear_model import Lasso
 from sparseopt.slope import (SLOPE, GroupSLOPE, SparseGroupSLOPE, bh_lambdas, gaussian_lambdas, group_max_lambdas,
                              group_mean_lambdas, group_slope_path, oscar_lambdas, slope_path,
@@ -253,6 +254,28 @@ def test_strong_set_size():
         assert k == 0 or shifted[:k].sum() >= 0 or np.cumsum(shifted[:k])[-1] >= np.min(np.cumsum(shifted[:k]))
         decreasing = np.sort(shifted)[::-1]  # constant lambda: the Lasso strong rule |g| >= 2 lambda - lambda_prev
         assert strong_set_size(decreasing) == np.count_nonzero(decreasing >= 0)
+
+
+def test_compiled_gap_matches_the_python_gap():
+    """The hybrid kernel's dual norm and relative gap against the NumPy versions of sparseopt.slope."""
+    from sparseopt.datafits import Quadratic
+    from sparseopt.slope.penalty import sorted_dual_norm
+    from sparseopt.slope.solvers import relative_gap
+
+    X, y = make_data(3)
+    rng = np.random.default_rng(3)
+    coef = np.where(rng.random(X.shape[1]) < 0.3, rng.standard_normal(X.shape[1]), 0.0)
+    intercept, alpha = 0.4, 0.3
+    penalty = build_penalty(*X.shape, eta=1.0, q=Q)
+    residual = y - X @ coef - intercept
+    correlations = X.T @ residual / y.size
+    lambdas = alpha * penalty.variable_lambdas
+    assert sorted_dual_norm_kernel(correlations, lambdas) == pytest.approx(sorted_dual_norm(correlations, lambdas),
+                                                                         rel=1e-12)
+    for fit_intercept in (True, False):
+        expected = relative_gap(X, y, Quadratic(), penalty, alpha, coef, intercept, y - residual, fit_intercept)[0]
+        assert slope_relative_gap(residual, y, coef, intercept, correlations, lambdas,
+                                  fit_intercept) == pytest.approx(expected, rel=1e-10)
 
 
 def test_convergence_warning_on_max_iter():

@@ -13,8 +13,9 @@ discarded by the screening rule and of variables fitted, the KKT violations, and
 difference between each screened path and the unscreened one. Then the SLOPE path (hybrid solver, strong rule) against sortedl1's
 ``Slope.path`` on the same grid and the same tolerance, with the largest relative objective difference.
 
-Data: synthetic (n = 200, AR(1) correlation 0.5 between neighbouring features, groups of 20 consecutive features,
-signal on half the features of 5 groups, SNR 2; p = 1000 in quick runs, 1000, 2000 and 5000 in full runs; the
+Data: synthetic (``grouped_design``: n = 200, the defaults of the ``sgs`` package's generator ``gen_toy_data``,
+10% of the groups active with half their features, coefficients N(0, 10), noise N(0, 1), plus a within-group
+correlation of 0.3; groups of 20 consecutive features; p = 1000 in quick runs, 1000, 2000 and 5000 in full runs; the
 ``tiny`` size of the tests uses p = 200), and in full runs scikit-learn's diabetes data with degree-3
 interactions (442 x 175), grouped by the first raw feature of each product.
 """
@@ -32,31 +33,30 @@ from sparseopt.benchmarks.family import Family, SolverAdapter
 N_ALPHAS = 20
 EPS = 0.05
 PATH_TOL = 1e-5
-SIGNAL_GROUPS = 5
 GROUP_SIZE = 20
+GROUP_SPARSITY = 0.1  # share of groups with signal (sgs gen_toy_data default)
+RHO = 0.3  # within-group correlation
 PATH_SIZES = {"tiny": (200,), "quick": (1000,), "full": (1000, 2000, 5000)}
 CSV_COLUMNS = ("data", "model", "method", "time_s", "n_alphas", "screened_out_variables", "screened_out_groups",
                "fitted_variables", "kkt_violations", "points_with_violations", "max_objective_difference",
                "alpha_max_time_s")
 
 
-def grouped_design(n_samples, n_features, *, rho=0.5, snr=2.0, seed=0):
-    """Correlated design with a grouped signal: X has AR(1) correlation rho between neighbouring columns, groups
-    are GROUP_SIZE consecutive features, and half the features of SIGNAL_GROUPS random groups carry +-1
-    coefficients; y = X w* + noise at signal-to-noise ratio snr. Returns (X, y, group sizes)."""
+def grouped_design(n_samples, n_features, *, rho=RHO, seed=0):
+    """The design of the ``sgs`` package's data generator (``gen_toy_data``, its defaults) with correlation:
+    groups of GROUP_SIZE consecutive features, equicorrelated (rho) within a group and independent across groups;
+    GROUP_SPARSITY of the groups carry signal, each of their features with probability 1/2, with coefficients
+    N(0, 10); y = X w* + N(0, 1) noise. Returns (X, y, group sizes)."""
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features))
-    for j in range(1, n_features):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * X[:, j]
-    groups = [GROUP_SIZE] * (n_features // GROUP_SIZE) + ([n_features % GROUP_SIZE] if n_features % GROUP_SIZE else [])
+    n_groups = n_features // GROUP_SIZE
+    sizes = [GROUP_SIZE] * n_groups + ([n_features % GROUP_SIZE] if n_features % GROUP_SIZE else [])
+    shared = np.repeat(rng.standard_normal((n_samples, len(sizes))), sizes, axis=1)
+    X = np.sqrt(1 - rho) * rng.standard_normal((n_samples, n_features)) + np.sqrt(rho) * shared
     coef = np.zeros(n_features)
-    for g in rng.choice(n_features // GROUP_SIZE, min(SIGNAL_GROUPS, n_features // GROUP_SIZE), replace=False):
-        members = g * GROUP_SIZE + rng.choice(GROUP_SIZE, GROUP_SIZE // 2, replace=False)
-        coef[members] = rng.choice([-1.0, 1.0], members.size)
-    signal = X @ coef
-    noise = rng.standard_normal(n_samples)
-    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
-    return np.asfortranarray(X), signal + noise, groups
+    for g in rng.choice(n_groups, max(1, int(GROUP_SPARSITY * n_groups)), replace=False):
+        members = g * GROUP_SIZE + np.flatnonzero(rng.random(GROUP_SIZE) < 0.5)
+        coef[members] = rng.normal(0.0, np.sqrt(10.0), members.size)
+    return np.asfortranarray(X), X @ coef + rng.standard_normal(n_samples), sizes
 
 
 def diabetes_grouped():

@@ -4,8 +4,9 @@
   (``sparseopt.solvers.fista``) with the sorted-L1 prox, or with the unweighted Group SLOPE prox in the
   variables b_g = c_g w_g and the columns X_g / c_g (Brzyski et al. 2019), stopped on the relative duality gap.
 - ``solve_hybrid`` (SLOPE, least squares): the hybrid method of Larsson et al. (2023), cluster coordinate
-  descent epochs (``numba_kernels.slope.slope_cd_epoch``) with a proximal gradient step every ``pgd_every``
-  epochs, which lets clusters split and zeros enter; stopped on the relative duality gap.
+  descent epochs with a proximal gradient step every ``pgd_every`` iterations, which lets clusters split and
+  zeros enter; stopped on the relative duality gap. The whole loop is one compiled kernel
+  (``numba_kernels.slope.slope_hybrid_solve``).
 - ``solve_splitting`` (any eta, Sparse-group SLOPE): the primal-dual three-operator splitting PD3O (Yan 2018)
   for f(w) + g(w) + h(Cw), f the datafit, g = alpha eta J_v and h = alpha (1 - eta) H; it takes the two proxes
   separately (prox of g, and prox of h* by Moreau's identity from the unweighted Group SLOPE prox), and handles
