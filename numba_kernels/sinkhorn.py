@@ -1,5 +1,6 @@
-"""Kernels of entropic optimal transport: log-domain Sinkhorn half-steps, the plan and its marginals, the
-sparsified plan and the conjugate-gradient solve of the sparse Newton system.
+"""Kernels of entropic optimal transport: log-domain Sinkhorn half-steps, the plan and its marginals, a
+Sinkhorn sweep on a plan in memory, the plan's histogram and its kept (sparsified) entries, the kept entries
+moved along a Newton direction, and the conjugate-gradient solve of the sparse Newton system.
 
 Notation. a (n,), b (m,) positive weights of equal mass, C (n, m) ground cost, reg > 0. Potentials f (n,),
 g (m,) define the plan
@@ -11,9 +12,10 @@ and the concave dual (Lyapunov) function
     D(f, g) = <a, f> + <b, g> - reg sum_ij P_ij + reg sum_i a_i,
 
 whose gradient is the marginal violation (a - P 1, b - P^T 1) and whose Hessian is
--(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]]. Sinkhorn maximises D exactly in g, then in f. Every
-exponential is taken of a number <= 0 after subtracting a maximum (log-sum-exp), so no kernel overflows for
-any reg > 0. Float64 only. Every kernel goes over rows of a C-contiguous matrix (the column update takes M^T
+-(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]]. Sinkhorn maximises D exactly in g, then in f. In the
+log-sum-exp half-steps every exponential is taken of a number <= 0 after subtracting a maximum, so they never
+overflow for any reg > 0; the plan kernels use a vectorisable exp (``_exp``) whose argument is clamped to
+[-708, 709]. Float64 only. Every kernel goes over rows of a C-contiguous matrix (the column update takes M^T
 stored C-contiguous), split over threads that each own their output entries.
 """
 import math
@@ -361,8 +363,9 @@ def sparse_newton_direction(indptr, indices, data, row_sums, col_sums, rhs_x, rh
 
 @njit(cache=True, parallel=True, fastmath=_FMA)
 def scaled_kernel(f, g, C, reg, K):
-    """Write K_ij = exp((f_i + g_j - C_ij) / reg) into K (0 below exp(-708)), parallel over rows: the kernel of
-    the stabilised (absorbed) scaling form, in which the plan is P_ij = u_i K_ij v_j."""
+    """Write K_ij = exp((f_i + g_j - C_ij) / reg) into K (0 below exp(-708), exponents above 709 taken as 709),
+    parallel over rows: the kernel of the stabilised (absorbed) scaling form, in which the plan is
+    P_ij = u_i K_ij v_j."""
     n, m = C.shape
     if f.shape[0] != n or g.shape[0] != m or K.shape[0] != n or K.shape[1] != m:
         raise ValueError("scaled_kernel: shapes of f, g, K must match C's")
