@@ -51,10 +51,10 @@ from numba_kernels.sinkhorn import (entries_at_least, histogram_bin_floor, kept_
                                     sparse_newton_direction)
 from sparseopt.ot.log_sinkhorn import stabilized_sinkhorn_iterations
 
-#: Armijo constant of the line search, smallest step tried, and the largest kept fraction of P.
+#: Armijo constant of the line search, smallest step tried (2^-SMALLEST_POWER), and the largest kept fraction
+#: of P.
 ARMIJO = 1e-4
 SMALLEST_POWER = 10
-SMALLEST_STEP = 2.0**-SMALLEST_POWER
 MAX_KEEP_FRACTION = 0.5
 #: Damping factors mu of the retries when the Newton step fails its line search (H + mu diag(H)).
 DAMPINGS = (1.0, 10.0, 100.0)
@@ -177,13 +177,13 @@ def _passes(iterate, dual, error, step, slope):
 
 def line_search(problem, iterate, direction, kept, trial_buffer):
     """The first iterate z + t d, t = 1, 1/2, ..., with an Armijo increase of D or a lower marginal error;
-    None when no t >= ``SMALLEST_STEP`` qualifies.
+    None when no t >= 2^-``SMALLEST_POWER`` qualifies.
 
     The step lengths are first judged in the kept-entries model (``_KeptModel``, O(nnz(S)) each): t = 1, then,
     when it fails there, the largest t = 2^-k with a model Armijo increase, found by bisection on k (along a
     line the concave D passes the Armijo test on an interval [0, t*]). Only that t goes to the full plan (one
-    pass over M); when the full plan rejects it, the next halvings are tried on the full plan (the last one,
-    ``SMALLEST_STEP``, always)."""
+    pass over M); when the full plan rejects it, the next halvings that pass in the model are tried on the full
+    plan (the last one, 2^-``SMALLEST_POWER``, always)."""
     dx, dy = direction
     slope = iterate.grad_f @ dx + iterate.grad_g @ dy
     model = _KeptModel(problem, iterate, kept, direction)
