@@ -230,11 +230,11 @@ def test_benchmark_tiny_writes_its_tables(tmp_path):
 
     assert main(["l0", "--size", "tiny", "--out", str(tmp_path)]) == 0
     summary = (tmp_path / "l0_summary.md").read_text()
-    for method in ("sparseopt L0", "sparseopt subset", "sparseopt subset (validation)", "sparseopt Lasso",
-                   "sparseopt MCP", "abess"):
+    for method in ("sparseopt L0", "sparseopt subset", "sparseopt subset (EBIC)", "sparseopt subset (validation)",
+                   "sparseopt Lasso", "sparseopt MCP", "abess"):
         assert f"| {method} | 1 |" in summary
     assert "| sparseopt subset_path |" in summary
-    assert len((tmp_path / "l0_recovery.csv").read_text().splitlines()) == 7
+    assert len((tmp_path / "l0_recovery.csv").read_text().splitlines()) == 8
 
 
 def test_example_l0_support_recovery(tmp_path):
@@ -338,7 +338,49 @@ def test_information_criteria_against_direct_formulas():
         information_criterion(rss, sizes, 2, 12)
 
 
-@pytest.mark.parametrize("criterion", ["ebic", "gic", "cv"])
+def test_one_standard_error_set_and_ebic_within_it_against_direct_computation():
+    """A = {k : E_k <= E_k0 + SE}, E_k = mean_i e_ik, SE = sd_i(e_ik0) / sqrt(m) (ddof 1), written out by loops;
+    the rule "ebic_1se" is the smallest EBIC inside A; and a hand-made case with known answers."""
+    from sparseopt.l0.selection import ebic_within_one_standard_error, one_standard_error_set
+
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        m, points = int(rng.integers(2, 40)), int(rng.integers(1, 12))
+        errors = rng.exponential(1.0, (m, points)) * rng.uniform(0.8, 1.2, points)
+        means = [sum(errors[i, k] for i in range(m)) / m for k in range(points)]
+        best = min(range(points), key=lambda k: means[k])
+        spread = np.sqrt(sum((errors[i, best] - means[best]) ** 2 for i in range(m)) / (m - 1))
+        expected = [means[k] <= means[best] + spread / np.sqrt(m) for k in range(points)]
+        np.testing.assert_array_equal(one_standard_error_set(errors), expected)
+        ebic = rng.standard_normal(points)
+        inside = [k for k in range(points) if expected[k]]
+        assert ebic_within_one_standard_error(ebic, errors) == min(inside, key=lambda k: ebic[k])
+    # means 3, 1, 1.5, 2.5; column 1 is [0, 2]: sd = sqrt(2), SE = 1, so A = {1, 2} (2.5 > 2)
+    errors = np.array([[3.0, 0.0, 1.0, 2.0], [3.0, 2.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(one_standard_error_set(errors), [False, True, True, False])
+    assert ebic_within_one_standard_error([-9.0, 5.0, 4.0, -9.0], errors) == 2
+    with pytest.raises(ValueError, match="shape"):
+        one_standard_error_set(np.ones((1, 3)))
+
+
+def test_benchmark_rule_equals_the_selection_functions():
+    """The benchmark's L0 / subset rows pick the point of smallest EBIC within the validation one-SE set."""
+    from sparseopt.benchmarks.l0 import _best_by_ebic_within_one_se
+    from sparseopt.l0.selection import information_criterion
+
+    X, y = correlated_instance(6, n=60, p=12)
+    X_val, y_val = correlated_instance(7, n=60, p=12)
+    coefs, intercepts = subset_path(X, y, range(0, 8))
+    chosen = _best_by_ebic_within_one_se(coefs, intercepts, X, y, X_val, y_val)
+    rss = [np.sum((y - X @ coefs[:, k] - intercepts[k]) ** 2) for k in range(8)]
+    ebic = information_criterion(rss, range(8), 60, 12)
+    errors = (y_val[:, None] - X_val @ coefs - intercepts) ** 2
+    se = errors[:, errors.mean(0).argmin()].std(ddof=1) / np.sqrt(60)
+    inside = np.flatnonzero(errors.mean(0) <= errors.mean(0).min() + se)
+    np.testing.assert_array_equal(chosen, coefs[:, inside[np.argmin(ebic[inside])]])
+
+
+@pytest.mark.parametrize("criterion", ["ebic", "gic", "cv", "ebic_1se"])
 def test_subset_ic_recovers_the_true_support(criterion):
     """n = 200, p = 300, Toeplitz 0.5, 5 true features at SNR 5: every criterion picks exactly the true support;
     the EBIC values stored along the path are those of the path's refits."""
@@ -356,12 +398,24 @@ def test_subset_ic_recovers_the_true_support(criterion):
     np.testing.assert_array_equal(np.flatnonzero(model.coef_), np.flatnonzero(truth))
     assert model.n_nonzero_ == 5 and model.path_coefs_.shape == (300, 21)
     assert model.intercept_ == pytest.approx(3.0, abs=0.3)
-    if criterion == "ebic":
+    if criterion in ("ebic", "ebic_1se"):
         residuals = y[:, None] - X @ model.path_coefs_ - model.path_intercepts_
         direct = information_criterion((residuals ** 2).sum(0), np.arange(21), 200, 300)
         np.testing.assert_allclose(model.criterion_values_, direct, rtol=1e-10)
-    if criterion == "cv":
+    if criterion in ("cv", "ebic_1se"):
         assert model.cv_errors_.shape == (3, 21)
+    if criterion == "ebic_1se":  # the held-out rows of the 3 folds refitted by hand
+        from sklearn.model_selection import KFold
+
+        heldout = []
+        for train, test in KFold(3).split(X):
+            coefs, intercepts = subset_path(X[train], y[train], range(21))
+            heldout.append((y[test, None] - X[test] @ coefs - intercepts) ** 2)
+        heldout = np.concatenate(heldout)
+        np.testing.assert_allclose(model.cv_errors_[0], heldout[:67].mean(0), rtol=1e-10)
+        se = heldout[:, heldout.mean(0).argmin()].std(ddof=1) / np.sqrt(200)
+        np.testing.assert_array_equal(model.one_standard_error_set_, heldout.mean(0) <= heldout.mean(0).min() + se)
+        assert model.one_standard_error_set_[5]
 
 
 def test_subset_ic_check_estimator():

@@ -10,6 +10,20 @@ with g = 1 and the number of supports of size s, C(p, s), bounded by p^s; it is 
 to pick the support size of its linear regression (``ic_type="ebic"``, ``ic_coef=1``: ``abess.linear``'s
 docstring, formula in abess's ``src/Metric.h``, ``Metric::ic``). GIC is the generalized information criterion of
 Fan & Tang (2013, JRSS-B 75(3):531-552) for p growing with n (abess's "gic", the SIC of Zhu et al. 2020).
+
+EBIC selects consistently as n grows (Chen & Chen 2008), but with few rows per true feature it under-selects: its
+price of log n + 2 log p per feature outweighs a weak feature's fall in n log RSS. Held-out error guards against
+that: with e_ik the squared error of path point k on held-out row i (m rows), E_k = mean_i e_ik, k0 = argmin_k E_k
+and SE = sd_i(e_ik0) / sqrt(m), the one-standard-error set
+
+    A = {k : E_k <= E_k0 + SE}
+
+holds the path points whose held-out error the data cannot tell from the best one (Breiman, Friedman, Olshen &
+Stone 1984, section 3.4.3; Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed., section
+7.10). The one-standard-error rule takes the smallest support in A; it screens out noise features but loses
+prediction accuracy (Chen & Yang 2021, *Stats* 4(4):868-892). The rule "ebic_1se" takes instead the support of
+smallest EBIC in A: EBIC keeps out spurious features, and A rules out supports that the held-out rows show to be
+too small (every point outside A has held-out error more than one standard error above the best).
 """
 from numbers import Integral
 
@@ -23,7 +37,7 @@ from sparseopt.base import LinearModelBase
 from sparseopt.l0.path import subset_path
 from sparseopt.validation import validate_fit_data
 
-CRITERIA = ("ebic", "gic", "cv")
+CRITERIA = ("ebic", "gic", "cv", "ebic_1se")
 
 
 def information_criterion(rss, support_sizes, n_samples, n_features, criterion="ebic"):
@@ -49,20 +63,50 @@ def residual_sums(X, y, coefs, intercepts):
     return ((np.asarray(X @ coefs) + intercepts - y[:, None]) ** 2).sum(axis=0)
 
 
-def _held_out_errors(X, y, train, test, sizes, options):
-    """Mean squared errors on the rows ``test`` of the subset path fitted on the rows ``train``."""
+def squared_errors(X, y, coefs, intercepts):
+    """(y_i - x_i^T w_k - b_k)^2 for every row i and every column w_k of coefs (p, K): an array (n, K)."""
+    return (np.asarray(X @ coefs) + intercepts - y[:, None]) ** 2
+
+
+def one_standard_error_set(heldout_squared_errors):
+    """The one-standard-error set (module docstring) of path points from their squared errors e_ik on m held-out
+    rows (an array (m, K)): the mask E_k <= E_k0 + SE, with E_k = mean_i e_ik, k0 = argmin_k E_k and
+    SE = sd_i(e_ik0) / sqrt(m) (sample standard deviation, ddof = 1)."""
+    errors = np.asarray(heldout_squared_errors, dtype=float)
+    if errors.ndim != 2 or errors.shape[0] < 2 or errors.shape[1] < 1:
+        raise ValueError(f"need squared errors of shape (m >= 2 rows, K >= 1 points); got {errors.shape}")
+    means = errors.mean(axis=0)
+    best = int(np.argmin(means))
+    standard_error = errors[:, best].std(ddof=1) / np.sqrt(errors.shape[0])
+    return means <= means[best] + standard_error
+
+
+def ebic_within_one_standard_error(criterion_values, heldout_squared_errors):
+    """Index of the path point of smallest criterion (EBIC) among the one-standard-error set of the held-out
+    squared errors (m, K): argmin_{k in A} EBIC(k), the rule "ebic_1se" (module docstring)."""
+    admissible = np.flatnonzero(one_standard_error_set(heldout_squared_errors))
+    return int(admissible[np.argmin(np.asarray(criterion_values)[admissible])])
+
+
+def _held_out_squared_errors(X, y, train, test, sizes, options):
+    """Squared errors (len(test), len(sizes)) on the rows ``test`` of the subset path fitted on the rows ``train``."""
     coefs, intercepts = subset_path(X[train], y[train], sizes, **options)
-    return residual_sums(X[test], y[test], coefs, intercepts) / len(test)
+    return squared_errors(X[test], y[test], coefs, intercepts)
 
 
 class SubsetRegressionIC(RegressorMixin, LinearModelBase):
     """Best-subset least squares with the support size chosen along the path k = 0..max_nonzero
     (``subset_path``: exact adds and exchanges, each valued in closed form), by an information criterion on the
-    training fit or by K-fold cross-validation:
+    training fit, by K-fold cross-validation, or by EBIC within the one-standard-error set of the cross-validated
+    error:
 
         k* = argmin_k EBIC(k) = n log(RSS_k / n) + k (log n + 2 log p)        (criterion="ebic", the default)
         k* = argmin_k GIC(k)  = n log(RSS_k / n) + k log(p) log(log n)         (criterion="gic")
         k* = argmin_k mean over folds of the held-out mean squared error       (criterion="cv")
+        k* = argmin_{k in A} EBIC(k), A = {k : E_k <= E_k0 + SE}                (criterion="ebic_1se")
+
+    For "ebic_1se" every row is held out once (K folds): e_ik is its squared error under the path fitted without
+    its fold, E_k = mean_i e_ik, k0 = argmin E_k, SE = sd_i(e_ik0) / sqrt(n) (``one_standard_error_set``).
 
     EBIC is abess's default rule for the same choice (``sparseopt.l0.selection``), so the two pick their size the
     same way. The path stops at min(max_nonzero, p, n - 1 - fit_intercept) non-zeros (beyond, the fit can be exact
@@ -70,14 +114,16 @@ class SubsetRegressionIC(RegressorMixin, LinearModelBase):
 
     Parameters
     ----------
-    max_nonzero : int >= 0, default 30. criterion : {"ebic", "gic", "cv"}, default "ebic".
-    cv : int or splitter, default 5 (criterion="cv" only). n_jobs : int or None, folds in parallel (joblib).
+    max_nonzero : int >= 0, default 30. criterion : {"ebic", "gic", "cv", "ebic_1se"}, default "ebic".
+    cv : int or splitter, default 5 (criteria "cv" and "ebic_1se"; for "ebic_1se" its test folds must not overlap).
+    n_jobs : int or None, folds in parallel (joblib).
     fit_intercept : bool, default True. max_swaps, max_swap_size : as ``subset_path``.
 
     Attributes
     ----------
     n_nonzeros_ (the path's sizes), path_coefs_ (p, len(n_nonzeros_)), path_intercepts_, criterion_values_
-    (the criterion, or the mean held-out error, along the path), cv_errors_ ((n_folds, len) or None),
+    (the criterion, or the mean held-out error, along the path; EBIC for "ebic_1se"), cv_errors_ ((n_folds, len):
+    the mean held-out error of each fold, or None), one_standard_error_set_ (the mask A for "ebic_1se", else None),
     n_nonzero_ (the chosen size), coef_, intercept_, n_features_in_.
     """
 
@@ -110,17 +156,24 @@ class SubsetRegressionIC(RegressorMixin, LinearModelBase):
         sizes = np.arange(largest + 1)
         options = dict(fit_intercept=self.fit_intercept, max_swaps=self.max_swaps, max_swap_size=self.max_swap_size)
         coefs, intercepts = subset_path(X, y, sizes, **options)
-        self.cv_errors_ = None
-        if self.criterion == "cv":
+        self.cv_errors_ = self.one_standard_error_set_ = None
+        if self.criterion in ("cv", "ebic_1se"):
             folds = list(check_cv(self.cv).split(X, y))
-            self.cv_errors_ = np.array(Parallel(n_jobs=self.n_jobs)(
-                delayed(_held_out_errors)(X, y, train, test, sizes, options) for train, test in folds))
+            fold_errors = Parallel(n_jobs=self.n_jobs)(
+                delayed(_held_out_squared_errors)(X, y, train, test, sizes, options) for train, test in folds)
+            self.cv_errors_ = np.array([errors.mean(axis=0) for errors in fold_errors])
+        if self.criterion == "cv":
             self.criterion_values_ = self.cv_errors_.mean(axis=0)
         else:
             self.criterion_values_ = information_criterion(residual_sums(X, y, coefs, intercepts),
                                                            np.count_nonzero(coefs, axis=0), n_samples,
-                                                           n_features, self.criterion)
-        best = int(np.argmin(self.criterion_values_))
+                                                           n_features, "gic" if self.criterion == "gic" else "ebic")
+        if self.criterion == "ebic_1se":
+            heldout = np.concatenate(fold_errors)
+            self.one_standard_error_set_ = one_standard_error_set(heldout)
+            best = ebic_within_one_standard_error(self.criterion_values_, heldout)
+        else:
+            best = int(np.argmin(self.criterion_values_))
         self.n_nonzeros_, self.path_coefs_, self.path_intercepts_ = sizes, coefs, intercepts
         self.n_nonzero_ = int(sizes[best])
         self.coef_ = coefs[:, best].astype(X.dtype)
