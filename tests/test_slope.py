@@ -186,8 +186,21 @@ def test_working_set_strategies_give_the_unscreened_path(kind):
     previous = paths["previous"].screening
     assert np.sum(previous["n_fitted_features"]) < np.sum(paths["strong"].screening["n_fitted_features"])
     assert np.sum(previous["n_kkt_violations"]) > 0 and np.sum(previous["n_refits"]) > 0
+    # the previous set's first fits stop at a loose gap; every point still ends on a fit to tol
+    assert np.all(paths["previous"].stop_crits <= 1e-10)
+    assert np.sum(previous["feature_iterations"]) < np.sum(paths["strong"].screening["feature_iterations"])
+    np.testing.assert_array_equal(full.screening["feature_iterations"], X.shape[1] * full.n_iters)
     with pytest.raises(ValueError, match="strategy"):
         path_function(X, y, strategy="working", n_alphas=3, **options)
+
+
+def test_previous_strategy_refused_for_sparse_group_slope():
+    """The Sparse-group SLOPE KKT check is not a certificate, so the previous-set strategy is refused."""
+    X, y = make_data(seed=3, n_samples=50, n_features=40)
+    with pytest.raises(ValueError, match="previous"):
+        sparse_group_slope_path(X, y, groups=GROUP_SIZES, eta=0.7, strategy="previous", n_alphas=3)
+    path = sparse_group_slope_path(X, y, groups=GROUP_SIZES, eta=0.7, n_alphas=3)  # auto: the strong set
+    assert np.sum(path.screening["feature_iterations"]) > 0
 
 
 def test_sparse_group_alpha_max_is_sharp():
@@ -337,11 +350,12 @@ def test_benchmark_path_study(tmp_path, monkeypatch):
     monkeypatch.setattr(slope_benchmark, "N_ALPHAS", 6)
     rows = slope_benchmark.write_path_study(tmp_path, "tiny")
     assert [(row["model"], row["method"]) for row in rows][:5] == [
-        ("Group SLOPE", "screened"), ("Group SLOPE", "unscreened"), ("Group SLOPE", "screened, previous set"),
+        ("Group SLOPE", "screened"), ("Group SLOPE", "unscreened"), ("Group SLOPE", "screened, strong set"),
         ("Sparse-group SLOPE", "screened"), ("Sparse-group SLOPE", "unscreened")]
     for row in rows:
         if row["method"].startswith("screened"):
             assert 0 <= row["screened_out_variables"] < 1 and row["max_objective_difference"] < 1e-4
+            assert row["work_speedup"] > 0 and row["active_set_bound"] >= 1
     report = (tmp_path / "slope_paths.md").read_text()
     assert "| synthetic 200x100 | Sparse-group SLOPE | screened |" in report
     assert len((tmp_path / "slope_paths.csv").read_text().splitlines()) == len(rows) + 1

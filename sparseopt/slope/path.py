@@ -17,7 +17,10 @@ intercept) and grad0 = X^T u0, alpha_max is the dual norm of P at grad0:
 With ``screen=True`` each point is fitted on the features kept by ``screening.screened_features`` (or, with
 ``strategy="previous"``, on the previous active set and one candidate); after each fit the KKT conditions are
 checked on all features (``screening.kkt_flags``, one full gradient X^T u per fit), violators are added and the
-fit repeated. The restricted fits run on the sliced design X[:, E]. The whole path runs under the thread policy of
+fit repeated. The previous set usually misses features, so its fits first stop at the loose relative gap
+PREVIOUS_FIRST_TOL: only when the KKT check finds no violator there is the fit finished to ``tol`` and checked
+once more (the loose fit's coefficients warm-start the next one, so its iterations are not lost; on the Group
+SLOPE benchmark path at p = 5000 this cut the features fitted x iterations by 10%, on the SLOPE path by 30%). The restricted fits run on the sliced design X[:, E]. The whole path runs under the thread policy of
 ``design.solver_threads``.
 """
 import hashlib
@@ -38,14 +41,16 @@ ALPHA_MAX_RTOL = 1e-6  # relative width of the final alpha_max bracket (Sparse-g
 ALPHA_MAX_ITER = 5_000  # splitting iterations at most on the prox problems of that bracket (the upper end stays certified)
 
 RECORD_NAMES = ("n_screened_features", "n_screened_groups", "n_fitted_features", "n_active_features",
-                "n_active_groups", "n_kkt_violations", "n_kkt_violation_groups", "n_refits")
+                "n_active_groups", "n_kkt_violations", "n_kkt_violation_groups", "n_refits", "feature_iterations")
 
 
 class PathResult(NamedTuple):
     """alphas (K,), coefs (p, K), intercepts (K,), n_iters (K,), stop_crits (K,) (relative duality gaps), and
     screening: a dict of per-point integer arrays (see ``RECORD_NAMES``): features and groups kept by the screening
     rule, features in the last fit, active features and groups, KKT violations (features and groups added after a
-    fit), and the number of refits."""
+    fit), the number of refits, and the work of the point's fits, sum over fits of (features fitted) x (solver
+    iterations), a load-independent measure of the cost (each solver iteration costs about two products with the
+    fitted columns)."""
 
     alphas: np.ndarray
     coefs: np.ndarray
@@ -163,6 +168,7 @@ def _count_groups(penalty, mask):
 
 
 STRATEGIES = ("auto", "strong", "previous")
+PREVIOUS_FIRST_TOL = 1e-3  # the "previous" strategy fits its working set to this gap first (at most tol), then checks KKT
 FULL_LIPSCHITZ_SHARE = 0.5  # fits on more than this share of the features use the Lipschitz bound of the whole X
 
 
@@ -189,14 +195,20 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
 
     ``strategy`` picks the features fitted first at each point (Larsson, Bogdan & Wallin 2020): ``"strong"``, the
     strong set of the rule united with the active set (the rule of Feser & Evangelou 2025 as stated); ``"previous"``,
-    the active set and the best candidate (``_previous_set``); ``"auto"``, previous for SLOPE (as libslope and
-    sortedl1 do) and strong for the group models. Either way the strong set is recorded and the KKT check on all
-    features adds violators until there are none, so the path does not depend on the strategy.
+    the active set and the best candidate (``_previous_set``), fitted first to the gap PREVIOUS_FIRST_TOL;
+    ``"auto"``, previous for SLOPE (as libslope and sortedl1 do) and Group SLOPE (its strong set keeps most groups
+    once many are active), strong for Sparse-group SLOPE, which refuses "previous": its KKT check (that of Feser
+    & Evangelou) is not a certificate, and with the previous set it let features be missed (relative objective
+    excess 1.4e-3 at tol 1e-5 on the p = 2000 benchmark path). Either way the strong set is recorded and the
+    KKT check on all features adds violators until there are none, so the path does not depend on the strategy.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
     if strategy == "auto":
-        strategy = "previous" if penalty.eta == 1 else "strong"
+        strategy = "previous" if penalty.eta in (0, 1) else "strong"
+    if strategy == "previous" and screen and 0 < penalty.eta < 1:
+        raise ValueError("strategy='previous' is not available for Sparse-group SLOPE (0 < eta < 1): its KKT check "
+                         "is not a certificate, and fits on the previous active set missed features; use 'strong'")
     n_features = X.shape[1]
     grad, null_b = null_gradient(X, y, datafit, fit_intercept)
     largest = alpha_max(penalty, grad)
@@ -221,6 +233,8 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             strong = kept = np.ones(n_features, dtype=bool)
         records["n_screened_features"][k] = strong.sum()
         records["n_screened_groups"][k] = _count_groups(penalty, strong)
+        # the previous set misses features: its fits stop at a loose gap until the KKT check passes, then at tol
+        fit_tol = max(tol, PREVIOUS_FIRST_TOL) if screen and strategy == "previous" else tol
         while True:
             features = np.flatnonzero(kept)
             whole = features.size == n_features
@@ -235,7 +249,7 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             else:
                 result = solve(sub_X, y, datafit, penalty if whole else penalty.restrict(features), alpha,
                                solver=solver, fit_intercept=fit_intercept, coef_init=coef[features],
-                               intercept_init=intercept, group_dual_init=group_dual[features], tol=tol,
+                               intercept_init=intercept, group_dual_init=group_dual[features], tol=fit_tol,
                                max_iter=max_iter, lipschitz=lipschitz)
             coef = np.zeros(n_features)
             coef[features], intercept = result.coef, result.intercept
@@ -245,11 +259,15 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             raw_gradient = datafit.raw_gradient(y, predictor)  # X w = X_E w_E: the product costs |E|, not p
             grad = design.xt_dot(X, raw_gradient).astype(float)
             n_iters[k] += result.n_iter
-            if whole:
+            records["feature_iterations"][k] += features.size * result.n_iter
+            if whole and fit_tol == tol:
                 break
             violators = screening.kkt_flags(penalty, alpha, coef, grad) & ~kept
             if not violators.any():
-                break
+                if fit_tol == tol:
+                    break
+                fit_tol = tol  # no violator at the loose gap: finish the fit, then check once more
+                continue
             records["n_kkt_violations"][k] += violators.sum()
             records["n_kkt_violation_groups"][k] += _count_groups(penalty, violators)
             records["n_refits"][k] += 1
