@@ -169,7 +169,7 @@ def test_screened_path_equals_unscreened(kind, seed):
     assert np.all(full.screening["n_kkt_violations"] == 0)
 
 
-@pytest.mark.parametrize("kind", ["slope", "group"])
+@pytest.mark.parametrize("kind", list(PATHS))
 def test_working_set_strategies_give_the_unscreened_path(kind):
     """Both working-set strategies (strong set; previous active set and one candidate) end on the unscreened path:
     the KKT checks add what the first fit missed (the previous set needs them: violations are recorded)."""
@@ -194,13 +194,36 @@ def test_working_set_strategies_give_the_unscreened_path(kind):
         path_function(X, y, strategy="working", n_alphas=3, **options)
 
 
-def test_previous_strategy_refused_for_sparse_group_slope():
-    """The Sparse-group SLOPE KKT check is not a certificate, so the previous-set strategy is refused."""
-    X, y = make_data(seed=3, n_samples=50, n_features=40)
-    with pytest.raises(ValueError, match="previous"):
-        sparse_group_slope_path(X, y, groups=GROUP_SIZES, eta=0.7, strategy="previous", n_alphas=3)
-    path = sparse_group_slope_path(X, y, groups=GROUP_SIZES, eta=0.7, n_alphas=3)  # auto: the strong set
-    assert np.sum(path.screening["feature_iterations"]) > 0
+def test_sparse_group_certificate():
+    """The Sparse-group SLOPE KKT check of Feser & Evangelou is not a certificate (with the previous set it let
+    features be missed on the benchmark paths), so screened fits end on the whole problem's duality gap, with the
+    dual split of ``sparse_group_split``: large, with flagged features, when active features are left out; below
+    the solver tolerance at the unscreened solution."""
+    from sparseopt.datafits import Quadratic
+    from sparseopt.slope.path import _sparse_group_certificate, solve
+
+    X, y = make_data(seed=4, n_samples=50, n_features=40)
+    penalty = build_penalty(*X.shape, eta=0.7, groups=GROUP_SIZES)
+    full = sparse_group_slope_path(X, y, groups=GROUP_SIZES, eta=0.7, n_alphas=6, eps=0.05, screen=False,
+                                   tol=1e-10, max_iter=50_000)
+    alpha, coef = full.alphas[-1], full.coefs[:, -1]
+    features = np.flatnonzero(coef)[:-2]  # drop two active features
+    result = solve(X[:, features], y, Quadratic(), penalty.restrict(features), alpha, fit_intercept=True,
+                   tol=1e-10, max_iter=50_000)
+    fitted = np.zeros(X.shape[1])
+    fitted[features] = result.coef
+    predictor = X[:, features] @ result.coef + result.intercept
+    grad = X.T @ (predictor - y) / y.size
+    gap, flags = _sparse_group_certificate(X, y, Quadratic(), penalty, alpha, fitted, result.intercept, predictor,
+                                           grad, result, features, True)
+    assert gap > 1e-6 and flags.any()
+    # at the unscreened solution the certificate holds
+    full_result = solve(X, y, Quadratic(), penalty, alpha, fit_intercept=True, tol=1e-10, max_iter=50_000)
+    predictor = X @ full_result.coef + full_result.intercept
+    grad = X.T @ (predictor - y) / y.size
+    gap = _sparse_group_certificate(X, y, Quadratic(), penalty, alpha, full_result.coef, full_result.intercept,
+                                    predictor, grad, full_result, np.arange(X.shape[1]), True)[0]
+    assert gap <= 1e-8
 
 
 def test_sparse_group_alpha_max_is_sharp():

@@ -80,8 +80,7 @@ def slope_path(X, y, *, lambdas="bh", q=0.1, theta1=1.0, theta2=0.5, loss="squar
     from alpha_max = J*_v(X^T u0) down to eps alpha_max), with the strong rule of Larsson et al. (2020) when
     ``screen``. Returns a ``PathResult`` (alphas, coefs (p, K), intercepts, n_iters, stop_crits, screening).
     ``strategy`` (with ``screen``): the features fitted first at each point, ``"strong"`` (strong set and active
-    set), ``"previous"`` (active set and the best candidate) or ``"auto"`` (previous for SLOPE and Group SLOPE,
-    strong for Sparse-group SLOPE); see ``sparseopt.slope.path.fit_path``. The KKT checks make the path the same for all three."""
+    set), ``"previous"`` (active set and the best candidate) or ``"auto"`` (previous); see ``sparseopt.slope.path.fit_path``. The KKT checks make the path the same for all three."""
     return _path(X, y, 1.0, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
                  screen=screen, strategy=strategy, solver=solver, tol=tol, max_iter=max_iter, verbose=verbose, lambdas=lambdas, q=q,
                  theta1=theta1, theta2=theta2)

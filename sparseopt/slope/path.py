@@ -34,7 +34,8 @@ from sparseopt import design
 from sparseopt.datafits import Quadratic
 from sparseopt.slope import screening
 from sparseopt.slope.penalty import null_intercept, sorted_dual_norm
-from sparseopt.slope.solvers import SlopeResult, solve_fista, solve_hybrid, solve_splitting, solver_threads
+from sparseopt.slope.solvers import (SlopeResult, relative_gap, solve_fista, solve_hybrid, solve_splitting,
+                                     solver_threads)
 
 SOLVERS = ("auto", "hybrid", "fista", "splitting")
 ALPHA_MAX_RTOL = 1e-6  # relative width of the final alpha_max bracket (Sparse-group SLOPE)
@@ -173,11 +174,12 @@ FULL_LIPSCHITZ_SHARE = 0.5  # fits on more than this share of the features use t
 
 
 def _previous_set(penalty, grad, active):
-    """The "previous set" of Larsson, Bogdan & Wallin (2020, Algorithm 2): the active features (whole active
-    groups) and the one candidate most likely to enter, the feature with the largest |grad_j| (SLOPE) or the group
-    with the largest ||grad_g|| / c_g (group models) among the inactive ones."""
+    """The "previous set" of Larsson, Bogdan & Wallin (2020, Algorithm 2): the active features and the one
+    candidate most likely to enter, the feature with the largest |grad_j| among the inactive ones (SLOPE and
+    Sparse-group SLOPE, whose groups are fitted feature by feature), or for Group SLOPE whole active groups and the
+    group with the largest ||grad_g|| / c_g among the inactive ones."""
     kept = active.copy()
-    if penalty.eta == 1:
+    if penalty.eta > 0:
         scores = np.where(active, -1.0, np.abs(grad))
         kept[np.argmax(scores)] = True
         return kept
@@ -185,6 +187,24 @@ def _previous_set(penalty, grad, active):
     group_active[penalty.feature_group[active]] = True
     scores = np.where(group_active, -1.0, penalty.group_values(grad) / penalty.group_weights)
     return kept | group_active[penalty.feature_group] | (penalty.feature_group == np.argmax(scores))
+
+
+CERTIFICATE_MIN_TOL_SHARE = 1e-3  # a Sparse-group fit tightened below tol times this share is redone on all features
+
+
+def _sparse_group_certificate(X, y, datafit, penalty, alpha, coef, intercept, predictor, grad, result, features,
+                              fit_intercept):
+    """(relative gap of the whole Sparse-group SLOPE problem at coef, flags): the smaller of the gaps of two dual
+    splits, the fit's own s (0 outside the fitted features) and ``screening.sparse_group_split``, each a certified
+    bound (``relative_gap`` rescales the split into the dual ball); the flags are those of the second split.
+    The heuristic KKT check of Feser & Evangelou (``screening.kkt_flags``) is not a certificate, hence this one."""
+    fitted_dual = np.zeros(coef.size)
+    if result.group_dual is not None:
+        fitted_dual[features] = result.group_dual
+    built_dual, flags = screening.sparse_group_split(penalty, alpha, coef, grad, fitted_dual)
+    gaps = [relative_gap(X, y, datafit, penalty, alpha, coef, intercept, predictor, fit_intercept, dual, grad)[0]
+            for dual in (fitted_dual, built_dual)]
+    return min(gaps), flags
 
 
 @solver_threads
@@ -196,19 +216,20 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
     ``strategy`` picks the features fitted first at each point (Larsson, Bogdan & Wallin 2020): ``"strong"``, the
     strong set of the rule united with the active set (the rule of Feser & Evangelou 2025 as stated); ``"previous"``,
     the active set and the best candidate (``_previous_set``), fitted first to the gap PREVIOUS_FIRST_TOL;
-    ``"auto"``, previous for SLOPE (as libslope and sortedl1 do) and Group SLOPE (its strong set keeps most groups
-    once many are active), strong for Sparse-group SLOPE, which refuses "previous": its KKT check (that of Feser
-    & Evangelou) is not a certificate, and with the previous set it let features be missed (relative objective
-    excess 1.4e-3 at tol 1e-5 on the p = 2000 benchmark path). Either way the strong set is recorded and the
-    KKT check on all features adds violators until there are none, so the path does not depend on the strategy.
+    ``"auto"`` is previous (as libslope and sortedl1 do for SLOPE; for the group models the strong set keeps most
+    features once many groups are active, and fitting it cost 2-5 times the features x iterations of the previous
+    set on the benchmark paths). Either way the strong set is recorded and the KKT check on all features adds
+    violators until there are none, so the path does not depend on the strategy. For Sparse-group SLOPE the KKT
+    check of Feser & Evangelou (``screening.kkt_flags``) is not a certificate (with the previous set it let
+    features be missed: relative objective excess 1.4e-3 at tol 1e-5 on the p = 2000 benchmark path), so once it
+    passes, the duality gap of the whole problem is certified with ``_sparse_group_certificate``; the features
+    that break its dual split are added, and if there are none the fit is tightened (tol / 10 at a time, down to
+    tol CERTIFICATE_MIN_TOL_SHARE, then all features are fitted). The recorded stop criterion is that gap.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
     if strategy == "auto":
-        strategy = "previous" if penalty.eta in (0, 1) else "strong"
-    if strategy == "previous" and screen and 0 < penalty.eta < 1:
-        raise ValueError("strategy='previous' is not available for Sparse-group SLOPE (0 < eta < 1): its KKT check "
-                         "is not a certificate, and fits on the previous active set missed features; use 'strong'")
+        strategy = "previous"
     n_features = X.shape[1]
     grad, null_b = null_gradient(X, y, datafit, fit_intercept)
     largest = alpha_max(penalty, grad)
@@ -260,14 +281,28 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             grad = design.xt_dot(X, raw_gradient).astype(float)
             n_iters[k] += result.n_iter
             records["feature_iterations"][k] += features.size * result.n_iter
-            if whole and fit_tol == tol:
+            crit = result.stop_crit
+            loose = fit_tol > tol
+            if whole and not loose:
                 break
             violators = screening.kkt_flags(penalty, alpha, coef, grad) & ~kept
-            if not violators.any():
-                if fit_tol == tol:
-                    break
+            if not violators.any() and loose:
                 fit_tol = tol  # no violator at the loose gap: finish the fit, then check once more
                 continue
+            if not violators.any() and 0 < penalty.eta < 1:
+                crit, violators = _sparse_group_certificate(X, y, datafit, penalty, alpha, coef, intercept,
+                                                            predictor, grad, result, features, fit_intercept)
+                if crit <= tol:
+                    break
+                violators &= ~kept
+                if not violators.any():  # the split misses by the fit's own inaccuracy: fit tighter, at last all
+                    fit_tol /= 10
+                    if fit_tol < tol * CERTIFICATE_MIN_TOL_SHARE:
+                        kept[:] = True
+                    records["n_refits"][k] += 1
+                    continue
+            if not violators.any():
+                break
             records["n_kkt_violations"][k] += violators.sum()
             records["n_kkt_violation_groups"][k] += _count_groups(penalty, violators)
             records["n_refits"][k] += 1
@@ -275,7 +310,7 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
         records["n_fitted_features"][k] = kept.sum()
         records["n_active_features"][k] = np.count_nonzero(coef)
         records["n_active_groups"][k] = _count_groups(penalty, coef != 0)
-        coefs[:, k], intercepts[k], stop_crits[k] = coef, intercept, result.stop_crit
+        coefs[:, k], intercepts[k], stop_crits[k] = coef, intercept, crit
         previous_alpha = alpha
         if verbose:
             print(f"path point {k + 1}/{n_points}: alpha {alpha:.3e}, {records['n_active_features'][k]} non-zeros, "

@@ -99,3 +99,43 @@ def kkt_flags(penalty, alpha, coef, grad):
     tail = alpha * eta * penalty.variable_lambdas[coef.size - np.count_nonzero(coef == 0):]
     flags[zero[_flagged(np.abs(grad[zero]), tail)]] = True
     return flags
+
+
+def sparse_group_split(penalty, alpha, coef, grad, fitted_dual):
+    """A dual split -grad = t + C s of the whole Sparse-group SLOPE problem at coef (zero outside the fitted
+    features), for the duality-gap certificate of a screened fit, and the features that break it.
+
+    The fit gives s on its features (``fitted_dual``, 0 elsewhere). Zero features of non-zero groups keep
+    s_j = 0 (the group subgradient w_g / ||w_g|| vanishes there), so t_j = -grad_j. In the zero groups, each
+    feature gives t as much as the zero block of the sorted-L1 subdifferential allows at its rank:
+    t_j = sign(z_j) min(|z_j|, alpha eta v_{s + r(j)}), z = -grad, s the number of non-zeros and r(j) the rank of j
+    among the zero features (by |z_j|, or |t_j| in non-zero groups); the rest goes to the group,
+    s_g = (z_g - t_g) / c_g. The split is dual feasible (so the gap of ``solvers.relative_gap`` is a certificate)
+    when the zero block satisfies the two tail conditions: sum_{i<=k} |t|_(i) <= alpha eta sum_{i<=k} v_{s+i} over
+    the zero features, and sum_{i<=k} ||s||_(i) <= alpha (1 - eta) sum_{i<=k} lambda_{s_g+i} over the zero groups
+    (s_g non-zero groups). Features in a violating prefix (zero features of the first condition; features with
+    s_j != 0 of the flagged zero groups) are returned as flags. Returns (s, flags)."""
+    eta = penalty.eta
+    weights = penalty.feature_weights()
+    z = -grad
+    group_active = penalty.group_values(coef) > 0
+    in_zero_group = ~group_active[penalty.feature_group]
+    dual = np.where(in_zero_group, 0.0, fitted_dual)
+    t = z - weights * dual
+    zero = np.flatnonzero(coef == 0)
+    n_nonzero = coef.size - zero.size
+    tail = alpha * eta * penalty.variable_lambdas[n_nonzero:]
+    free = in_zero_group[zero]
+    key = np.where(free, np.abs(z[zero]), np.abs(t[zero]))
+    thresholds = np.empty(zero.size)
+    thresholds[np.argsort(-key, kind="stable")] = tail
+    features = zero[free]
+    t[features] = np.sign(z[features]) * np.minimum(np.abs(z[features]), thresholds[free])
+    dual[features] = (z[features] - t[features]) / weights[features]
+    flags = np.zeros(coef.size, dtype=bool)
+    flags[zero[_flagged(np.abs(t[zero]), tail)]] = True
+    zero_groups = np.flatnonzero(~group_active)
+    group_tail = alpha * (1 - eta) * penalty.group_lambdas[np.count_nonzero(group_active):]
+    flagged_groups = zero_groups[_flagged(penalty.group_values(dual)[zero_groups], group_tail)]
+    flags |= np.isin(penalty.feature_group, flagged_groups) & (dual != 0)
+    return dual, flags
