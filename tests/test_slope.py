@@ -378,7 +378,7 @@ def test_benchmark_path_study(tmp_path, monkeypatch):
     for row in rows:
         if row["method"].startswith("screened"):
             assert 0 <= row["screened_out_variables"] < 1 and row["max_objective_difference"] < 1e-4
-            assert row["work_speedup"] > 0 and row["active_set_bound"] >= 1
+            assert row["work_speedup"] > 0 and row["active_set_reference"] >= 1
     report = (tmp_path / "slope_paths.md").read_text()
     assert "| synthetic 200x100 | Sparse-group SLOPE | screened |" in report
     assert len((tmp_path / "slope_paths.csv").read_text().splitlines()) == len(rows) + 1
