@@ -339,8 +339,8 @@ def test_information_criteria_against_direct_formulas():
 
 
 def test_one_standard_error_set_and_ebic_within_it_against_direct_computation():
-    """A = {k : E_k <= E_k0 + SE}, E_k = mean_i e_ik, SE = sd_i(e_ik0) / sqrt(m) (ddof 1), written out by loops;
-    the rule "ebic_1se" is the smallest EBIC inside A; and a hand-made case with known answers."""
+    """A = {k : E_k - E_k0 <= SE_k}, E_k = mean_i e_ik, SE_k = sd_i(e_ik - e_ik0) / sqrt(m) (ddof 1), written out
+    by loops; the rule "ebic_1se" is the smallest EBIC inside A; and a hand-made case with known answers."""
     from sparseopt.l0.selection import ebic_within_one_standard_error, one_standard_error_set
 
     rng = np.random.default_rng(8)
@@ -349,16 +349,21 @@ def test_one_standard_error_set_and_ebic_within_it_against_direct_computation():
         errors = rng.exponential(1.0, (m, points)) * rng.uniform(0.8, 1.2, points)
         means = [sum(errors[i, k] for i in range(m)) / m for k in range(points)]
         best = min(range(points), key=lambda k: means[k])
-        spread = np.sqrt(sum((errors[i, best] - means[best]) ** 2 for i in range(m)) / (m - 1))
-        expected = [means[k] <= means[best] + spread / np.sqrt(m) for k in range(points)]
+        expected = []
+        for k in range(points):
+            gaps = [errors[i, k] - errors[i, best] for i in range(m)]
+            mean_gap = sum(gaps) / m
+            spread = np.sqrt(sum((gap - mean_gap) ** 2 for gap in gaps) / (m - 1))
+            expected.append(mean_gap <= spread / np.sqrt(m))
         np.testing.assert_array_equal(one_standard_error_set(errors), expected)
         ebic = rng.standard_normal(points)
         inside = [k for k in range(points) if expected[k]]
         assert ebic_within_one_standard_error(ebic, errors) == min(inside, key=lambda k: ebic[k])
-    # means 3, 1, 1.5, 2.5; column 1 is [0, 2]: sd = sqrt(2), SE = 1, so A = {1, 2} (2.5 > 2)
-    errors = np.array([[3.0, 0.0, 1.0, 2.0], [3.0, 2.0, 2.0, 3.0]])
-    np.testing.assert_array_equal(one_standard_error_set(errors), [False, True, True, False])
-    assert ebic_within_one_standard_error([-9.0, 5.0, 4.0, -9.0], errors) == 2
+    # means 3, 1, 1.5, 2.5, 1.5 with k0 = 1; differences to column 1: [3, 1] (mean 2, SE 1: out), [1, 0] (0.5, SE
+    # 0.5: in), [2, 1] (1.5, 0.5: out), [0.5, 0.5] (0.5, SE 0: out, though within sd(e_i1)/sqrt(2) = 1 of E_1)
+    errors = np.array([[3.0, 0.0, 1.0, 2.0, 0.5], [3.0, 2.0, 2.0, 3.0, 2.5]])
+    np.testing.assert_array_equal(one_standard_error_set(errors), [False, True, True, False, False])
+    assert ebic_within_one_standard_error([-9.0, 5.0, 4.0, -9.0, -20.0], errors) == 2
     with pytest.raises(ValueError, match="shape"):
         one_standard_error_set(np.ones((1, 3)))
 
@@ -375,8 +380,8 @@ def test_benchmark_rule_equals_the_selection_functions():
     rss = [np.sum((y - X @ coefs[:, k] - intercepts[k]) ** 2) for k in range(8)]
     ebic = information_criterion(rss, range(8), 60, 12)
     errors = (y_val[:, None] - X_val @ coefs - intercepts) ** 2
-    se = errors[:, errors.mean(0).argmin()].std(ddof=1) / np.sqrt(60)
-    inside = np.flatnonzero(errors.mean(0) <= errors.mean(0).min() + se)
+    gaps = errors - errors[:, [errors.mean(0).argmin()]]
+    inside = np.flatnonzero(gaps.mean(0) <= gaps.std(0, ddof=1) / np.sqrt(60))
     np.testing.assert_array_equal(chosen, coefs[:, inside[np.argmin(ebic[inside])]])
 
 
@@ -413,8 +418,8 @@ def test_subset_ic_recovers_the_true_support(criterion):
             heldout.append((y[test, None] - X[test] @ coefs - intercepts) ** 2)
         heldout = np.concatenate(heldout)
         np.testing.assert_allclose(model.cv_errors_[0], heldout[:67].mean(0), rtol=1e-10)
-        se = heldout[:, heldout.mean(0).argmin()].std(ddof=1) / np.sqrt(200)
-        np.testing.assert_array_equal(model.one_standard_error_set_, heldout.mean(0) <= heldout.mean(0).min() + se)
+        gaps = heldout - heldout[:, [heldout.mean(0).argmin()]]
+        np.testing.assert_array_equal(model.one_standard_error_set_, gaps.mean(0) <= gaps.std(0, ddof=1) / np.sqrt(200))
         assert model.one_standard_error_set_[5]
 
 

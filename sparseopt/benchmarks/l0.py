@@ -10,8 +10,8 @@ abess, the validation set (the same two sets for every method; no method refits 
 - ``sparseopt L0``: the lambda0 path of L0Regression (CD + exchanges), up to 30 non-zeros; ``sparseopt subset``:
   the subset path for k = 0..30 (``subset_path``). Both pick by EBIC within the one-standard-error set of the
   validation error (``sparseopt.l0.selection``, rule "ebic_1se"): with e_ik the squared validation error of path
-  point k on validation row i (m rows), E_k = mean_i e_ik, k0 = argmin E_k and SE = sd_i(e_ik0) / sqrt(m), the
-  point of smallest EBIC(k) = n log(RSS_k / n) + s_k (log n + 2 log p) among {k : E_k <= E_k0 + SE};
+  point k on validation row i (m rows), E_k = mean_i e_ik, k0 = argmin E_k and SE_k = sd_i(e_ik - e_ik0) / sqrt(m),
+  the point of smallest EBIC(k) = n log(RSS_k / n) + s_k (log n + 2 log p) among {k : E_k - E_k0 <= SE_k};
 - ``sparseopt subset (EBIC)``: the subset path, EBIC alone on the training fit (abess's rule);
 - ``sparseopt subset (validation)``: the subset path, smallest validation error;
 - ``sparseopt Lasso``, ``sparseopt MCP`` (gamma = 3): 100-point warm-started paths, smallest validation error;

@@ -13,17 +13,21 @@ Fan & Tang (2013, JRSS-B 75(3):531-552) for p growing with n (abess's "gic", the
 
 EBIC selects consistently as n grows (Chen & Chen 2008), but with few rows per true feature it under-selects: its
 price of log n + 2 log p per feature outweighs a weak feature's fall in n log RSS. Held-out error guards against
-that: with e_ik the squared error of path point k on held-out row i (m rows), E_k = mean_i e_ik, k0 = argmin_k E_k
-and SE = sd_i(e_ik0) / sqrt(m), the one-standard-error set
+that. With e_ik the squared error of path point k on held-out row i (m rows), E_k = mean_i e_ik and k0 = argmin_k
+E_k, the one-standard-error set
 
-    A = {k : E_k <= E_k0 + SE}
+    A = {k : E_k - E_k0 <= SE_k},   SE_k = sd_i(e_ik - e_ik0) / sqrt(m),
 
-holds the path points whose held-out error the data cannot tell from the best one (Breiman, Friedman, Olshen &
-Stone 1984, section 3.4.3; Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed., section
-7.10). The one-standard-error rule takes the smallest support in A; it screens out noise features but loses
-prediction accuracy (Chen & Yang 2021, *Stats* 4(4):868-892). The rule "ebic_1se" takes instead the support of
-smallest EBIC in A: EBIC keeps out spurious features, and A rules out supports that the held-out rows show to be
-too small (every point outside A has held-out error more than one standard error above the best).
+holds the path points whose held-out error the data cannot tell from the best one's: the one-standard-error rule
+(Breiman, Friedman, Olshen & Stone 1984, section 3.4.3; Hastie, Tibshirani & Friedman, *The Elements of
+Statistical Learning*, 2nd ed., section 7.10) with SE_k the standard error of the quantity it thresholds, the
+difference E_k - E_k0 of two means over the same rows (a paired comparison, as in Dietterich 1998, Neural
+Computation 10(7):1895-1923). The textbook form uses sd_i(e_ik0) / sqrt(m) for every k; the errors of neighbouring
+path points are strongly correlated, so that bound is much wider than the uncertainty of the differences and
+cannot rule out a spurious feature. The one-standard-error rule takes the smallest support in A; it screens out
+noise features but loses prediction accuracy (Chen & Yang 2021, *Stats* 4(4):868-892). The rule "ebic_1se" takes
+instead the support of smallest EBIC in A: EBIC keeps out spurious features, and A rules out the supports that
+the held-out rows show to predict worse than the best one (by more than one standard error of the difference).
 """
 from numbers import Integral
 
@@ -70,15 +74,16 @@ def squared_errors(X, y, coefs, intercepts):
 
 def one_standard_error_set(heldout_squared_errors):
     """The one-standard-error set (module docstring) of path points from their squared errors e_ik on m held-out
-    rows (an array (m, K)): the mask E_k <= E_k0 + SE, with E_k = mean_i e_ik, k0 = argmin_k E_k and
-    SE = sd_i(e_ik0) / sqrt(m) (sample standard deviation, ddof = 1)."""
+    rows (an array (m, K)): the mask E_k - E_k0 <= SE_k, with E_k = mean_i e_ik, k0 = argmin_k E_k and
+    SE_k = sd_i(e_ik - e_ik0) / sqrt(m) (sample standard deviation, ddof = 1; SE_k0 = 0)."""
     errors = np.asarray(heldout_squared_errors, dtype=float)
     if errors.ndim != 2 or errors.shape[0] < 2 or errors.shape[1] < 1:
         raise ValueError(f"need squared errors of shape (m >= 2 rows, K >= 1 points); got {errors.shape}")
     means = errors.mean(axis=0)
     best = int(np.argmin(means))
-    standard_error = errors[:, best].std(ddof=1) / np.sqrt(errors.shape[0])
-    return means <= means[best] + standard_error
+    differences = errors - errors[:, [best]]
+    standard_errors = differences.std(axis=0, ddof=1) / np.sqrt(errors.shape[0])
+    return differences.mean(axis=0) <= standard_errors
 
 
 def ebic_within_one_standard_error(criterion_values, heldout_squared_errors):
@@ -103,10 +108,10 @@ class SubsetRegressionIC(RegressorMixin, LinearModelBase):
         k* = argmin_k EBIC(k) = n log(RSS_k / n) + k (log n + 2 log p)        (criterion="ebic", the default)
         k* = argmin_k GIC(k)  = n log(RSS_k / n) + k log(p) log(log n)         (criterion="gic")
         k* = argmin_k mean over folds of the held-out mean squared error       (criterion="cv")
-        k* = argmin_{k in A} EBIC(k), A = {k : E_k <= E_k0 + SE}                (criterion="ebic_1se")
+        k* = argmin_{k in A} EBIC(k), A = {k : E_k - E_k0 <= SE_k}             (criterion="ebic_1se")
 
     For "ebic_1se" every row is held out once (K folds): e_ik is its squared error under the path fitted without
-    its fold, E_k = mean_i e_ik, k0 = argmin E_k, SE = sd_i(e_ik0) / sqrt(n) (``one_standard_error_set``).
+    its fold, E_k = mean_i e_ik, k0 = argmin E_k, SE_k = sd_i(e_ik - e_ik0) / sqrt(n) (``one_standard_error_set``).
 
     EBIC is abess's default rule for the same choice (``sparseopt.l0.selection``), so the two pick their size the
     same way. The path stops at min(max_nonzero, p, n - 1 - fit_intercept) non-zeros (beyond, the fit can be exact
