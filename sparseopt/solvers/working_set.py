@@ -8,6 +8,8 @@ optimality violation, stop on the duality gap (elastic net) or the violation (MC
 set (the support plus the worst violators, at least twice the support) and solve the problem restricted to it
 by cyclic coordinate descent with Anderson extrapolation (``numba_kernels.cd``) to a fraction of the outer
 violation. For the elastic net, the Gap Safe rule (Ndiaye et al. 2017) removes features proved to be 0.
+The whole loop runs in one compiled call (``numba_kernels.working_set``); this module prepares the data and,
+along a path, checks the KKT conditions outside a strong set.
 
 The duality gap uses the dual point u = r / n rescaled into the feasible set {|X_j^T u| <= l1_j where l2_j = 0}:
 D(u) = u^T y - n/2 ||u||^2 - sum_j h_j*(X_j^T u), h_j*(s) = (|s| - l1_j)_+^2 / (2 l2_j) (only the positive part
@@ -21,7 +23,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from numba_kernels.cd import ELASTIC_NET, MCP, SCAD, cd_working_set
+from numba_kernels.cd import ELASTIC_NET, MCP, SCAD
+from numba_kernels.working_set import working_set_solve
 from sparseopt import design
 
 INNER_TOL_FRACTION = 0.3  # the subproblem is solved to this fraction of the outer violation
@@ -105,51 +108,11 @@ def _correlations(centered, residual_s, weighted_sum, columns):
     return design.xt_dot(centered.X, residual_s, columns) - centered.X_offset[columns] * weighted_sum
 
 
-def _primal_dual(centered, y, coef, residual_s, correlations, l1, l2, positive, penalty):
-    """Primal value P(w) (``penalty`` is its penalty part), the dual value D of the rescaled residual (see the
-    module docstring), and the rescaling; correlations = X_c^T r / n, l1 and l2 restricted to the features
-    still in the problem."""
-    n = centered.n_samples
-    residual = _residual(centered, residual_s, coef)
-    primal = 0.5 * residual @ residual / n + penalty
-    if positive:
-        correlations = np.maximum(correlations, 0.0)
-    correlations = np.where((l1 == 0) & (l2 == 0), 0.0, correlations)
-    strict = (l2 == 0) & (l1 > 0)
-    scale = 1.0
-    if np.any(strict):
-        scale = min(1.0, np.min(l1[strict] / np.maximum(np.abs(correlations[strict]), 1e-300)))
-    dual_point = scale * residual / n
-    smooth = l2 > 0
-    conjugate = np.sum(np.maximum(scale * np.abs(correlations[smooth]) - l1[smooth], 0.0) ** 2 / (2 * l2[smooth]))
-    dual = dual_point @ y - 0.5 * n * dual_point @ dual_point - conjugate
-    return primal, dual, scale
-
-
 def _violations(gradient, coef, l1, l2, positive):
     """Per-feature distance of -grad_j to the subdifferential of h_j at w_j."""
     gradient = gradient + l2 * coef
     at_zero = np.maximum(-gradient - l1, 0.0) if positive else np.maximum(np.abs(gradient) - l1, 0.0)
     return np.where(coef != 0, np.abs(gradient + l1 * np.sign(coef)), at_zero)
-
-
-def _gap_safe(dual_correlations, column_norms, radius, l1, l2, positive):
-    """Gap Safe sphere test (Ndiaye et al. 2017): w*_j = 0 for every feature with l2_j = 0 and
-    |X_j^T u| + ||X_j|| radius < l1_j (X_j^T u + ... with positive=True), u the feasible dual point and
-    radius = sqrt(2 gap / n) the radius of a ball around u that holds the dual optimum (D is n-strongly concave)."""
-    reach = (dual_correlations if positive else np.abs(dual_correlations)) + column_norms * radius
-    return (l2 == 0) & (reach < l1)
-
-
-def _zero_out(centered, coef, features, residual_s, weighted_sum):
-    """Set coef[features] to 0 and update r_s = y_c - X w and S = d^T r_s accordingly."""
-    removed = np.zeros_like(coef)
-    removed[features] = coef[features]
-    if not removed.any():
-        return residual_s, weighted_sum
-    coef[features] = 0.0
-    return (residual_s + design.x_dot(centered.X, removed),
-            weighted_sum + centered.n_samples * (centered.X_offset @ removed))
 
 
 @design.solver_threads
@@ -189,7 +152,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     kind, shape = ELASTIC_NET, 0.0
     if nonconvex is not None:
         kind, shape = (MCP, nonconvex.gamma) if hasattr(nonconvex, "gamma") else (SCAD, nonconvex.a)
-        l1, l2 = np.full(n_features, nonconvex.alpha), np.zeros(n_features)
+        l1, l2 = np.full(n_features, float(nonconvex.alpha)), np.zeros(n_features)
         _check_nonconvex_steps(kind, shape, lipschitz)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
     all_features = np.arange(n_features)
@@ -197,63 +160,39 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
     stop_tol = tol * (y @ y) / n if kind == ELASTIC_NET else tol * gradient_scale
     unpenalized = (l1 == 0) & (l2 == 0)
-    column_norms = np.sqrt(n * lipschitz)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
     screening = screening and kind == ELASTIC_NET and not np.any(unpenalized)
     candidates = all_features if strong_set is None else \
         np.union1d(strong_set, np.flatnonzero((coef != 0) | unpenalized))
-    active = candidates  # candidate features not discarded by the gap-safe rule
-    kkt_violations = 0
-    stop_crit = np.inf
-    for n_iter in range(1, max_iter + 1):
-        correlations = _correlations(centered, residual_s, weighted_sum, active) / n
-        if kind == ELASTIC_NET:
-            penalty = l1 @ np.abs(coef) + 0.5 * l2 @ coef ** 2
-            primal, dual, scale = _primal_dual(centered, y, coef, residual_s, correlations, l1[active], l2[active],
-                                               positive, penalty)
-            stop_crit = primal - dual
-            scores = _violations(-correlations, coef[active], l1[active], l2[active], positive)
-            unpenalized_ok = np.max(scores[unpenalized[active]], initial=0.0) <= tol * gradient_scale
-        else:
-            scores = nonconvex.subdiff_distance(coef, -correlations)
-            stop_crit, unpenalized_ok = np.max(scores, initial=0.0), True
-        if verbose:
-            print(f"outer iteration {n_iter}: {'duality gap' if kind == ELASTIC_NET else 'violation'} "
-                  f"{stop_crit:.2e} (target {stop_tol:.2e}), {active.size} features in the problem, "
-                  f"{np.count_nonzero(coef)} non-zero", flush=True)
-        if stop_crit <= stop_tol and unpenalized_ok:
-            outside = np.setdiff1d(all_features, candidates, assume_unique=True)
-            outside_bounds = np.full(outside.size, np.inf)
-            if correlation_bounds is not None:
-                drift = np.linalg.norm(_residual(centered, residual_s, coef) - initial_residual) / n
-                outside_bounds = correlation_bounds[outside] + column_norms[outside] * drift
-            outside_bounds, violators = _kkt_check(centered, coef, residual_s, weighted_sum, outside, outside_bounds,
-                                                   l1, l2, positive, kind, nonconvex)
-            if violators.size == 0:
-                bounds = np.full(n_features, np.inf)
-                bounds[active], bounds[outside] = np.abs(correlations), outside_bounds
-                return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, bounds)
-            kkt_violations += violators.size
-            # the restricted problem grows: features screened for the smaller one may now be non-zero
-            candidates = active = np.union1d(candidates, violators)
-            continue
-        if screening:
-            discard = _gap_safe(scale * correlations, column_norms[active], np.sqrt(2 * max(stop_crit, 0.0) / n),
-                                l1[active], l2[active], positive)
-            residual_s, weighted_sum = _zero_out(centered, coef, active[discard], residual_s, weighted_sum)
-            active, scores = active[~discard], scores[~discard]
+    kkt_violations, n_iter = 0, 0
+    while True:
         # a violation below ~1e-13 of the gradient's scale is rounding: asking for less would loop to max_epochs
-        inner_tol = max(INNER_TOL_FRACTION * np.max(scores, initial=0.0), 1e-13 * gradient_scale)
-        support = coef[active] != 0
-        size = min(active.size, max(initial_size, 2 * int(support.sum())))
-        if size == 0:
-            continue
-        scores[support] = np.inf
-        working_set = np.sort(active[np.argpartition(-scores, size - 1)[:size]]).astype(np.int64)
-        weighted_sum, _, _ = cd_working_set(
-            centered.data, centered.indices, centered.indptr, coef, residual_s, weighted_sum, working_set,
-            lipschitz, l1, l2, positive, kind, shape, centered.X_offset, n, max_epochs, inner_tol, ANDERSON_EVERY,
-            CHECK_EVERY)
+        weighted_sum, iterations, stop_crit, converged, active, correlations, trace = working_set_solve(
+            centered.data, centered.indices, centered.indptr, n, centered.X_offset, centered.row_scale, y, coef,
+            residual_s, weighted_sum, candidates.astype(np.int64), lipschitz, l1, l2, positive, kind, shape,
+            stop_tol, tol * gradient_scale, screening, max_iter - n_iter, max_epochs, initial_size,
+            INNER_TOL_FRACTION, 1e-13 * gradient_scale, ANDERSON_EVERY, CHECK_EVERY)
+        if verbose:
+            _print_trace(trace, n_iter, stop_tol, kind)
+        n_iter += iterations
+        if not converged:
+            break
+        outside = np.setdiff1d(all_features, candidates, assume_unique=True)
+        outside_bounds = np.full(outside.size, np.inf)
+        if correlation_bounds is not None:
+            drift = np.linalg.norm(_residual(centered, residual_s, coef) - initial_residual) / n
+            outside_bounds = correlation_bounds[outside] + np.sqrt(n * lipschitz[outside]) * drift
+        outside_bounds, violators = _kkt_check(centered, coef, residual_s, weighted_sum, outside, outside_bounds,
+                                               l1, l2, positive)
+        if violators.size == 0:
+            bounds = np.full(n_features, np.inf)
+            bounds[active], bounds[outside] = np.abs(correlations), outside_bounds
+            return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, bounds)
+        kkt_violations += violators.size
+        # the restricted problem grows: features screened for the smaller one may now be non-zero
+        candidates = np.union1d(candidates, violators)
+        if n_iter >= max_iter:
+            break
     from sklearn.exceptions import ConvergenceWarning
 
     criterion = "duality gap" if kind == ELASTIC_NET else "optimality violation"
@@ -262,20 +201,24 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     return WorkingSetResult(coef, max_iter, stop_crit, False, kkt_violations)
 
 
-def _kkt_check(centered, coef, residual_s, weighted_sum, outside, bounds, l1, l2, positive, kind, nonconvex):
+def _print_trace(trace, first_iteration, stop_tol, kind):
+    """One line per outer iteration of a ``working_set_solve`` call (its trace rows)."""
+    criterion = "duality gap" if kind == ELASTIC_NET else "violation"
+    for k, (stop_crit, n_active, n_nonzero, size) in enumerate(trace, start=first_iteration + 1):
+        print(f"outer iteration {k}: {criterion} {stop_crit:.2e} (target {stop_tol:.2e}), {int(n_active)} features "
+              f"in the problem, {int(n_nonzero)} non-zero, working set {int(size)}", flush=True)
+
+
+def _kkt_check(centered, coef, residual_s, weighted_sum, outside, bounds, l1, l2, positive):
     """KKT check of the features ``outside`` the problem solved (all zero), given upper bounds on their
     |X_c_j^T r| / n: X_c_j^T r is computed where the bound reaches l1_j, and a feature violates when
     |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with positive=True). Returns the bounds, exact where
     computed, and the violators."""
-    l1_outside = l1[outside] if kind == ELASTIC_NET else np.full(outside.size, nonconvex.alpha)
-    unsure = np.flatnonzero(~(bounds <= l1_outside))
+    unsure = np.flatnonzero(~(bounds <= l1[outside]))
     correlations = _correlations(centered, residual_s, weighted_sum, outside[unsure]) / centered.n_samples
     bounds = bounds.copy()
     bounds[unsure] = np.abs(correlations)
-    if kind == ELASTIC_NET:
-        scores = _violations(-correlations, coef[outside[unsure]], l1[outside[unsure]], l2[outside[unsure]], positive)
-    else:
-        scores = np.maximum(np.abs(correlations) - nonconvex.alpha, 0.0)
+    scores = _violations(-correlations, coef[outside[unsure]], l1[outside[unsure]], l2[outside[unsure]], positive)
     return bounds, outside[unsure[scores > 0]]
 
 
