@@ -13,9 +13,12 @@ c_i = |g|_(i) + alpha_prev w_i - 2 alpha_new w_i, the kept set is the top k entr
   (The sgs package thresholds at alpha_prev; the KKT condition at alpha_new thresholds at alpha_new, and so does
   this rule: it keeps more groups and meets fewer violations.)
 
-The screened set is the strong set together with the previous active set. After the fit on it, ``violations``
+The screened set is the strong set together with the previous active set. After the fit on it, ``kkt_flags``
 checks the KKT conditions on every feature; violators join the set and the fit is repeated, so that screening
-never changes the solution.
+never changes the solution. For SLOPE and Group SLOPE that check is exact (the zero block's dual-ball condition
+with the tail weights). For Sparse-group SLOPE it is the heuristic of Feser & Evangelou (soft thresholding by the
+variable weights, then the group condition) and can pass while features are missing, so the path ends each point
+on the duality gap of the whole problem, with the dual split of ``sparse_group_split``.
 """
 import numpy as np
 
