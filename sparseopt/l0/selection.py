@@ -19,15 +19,16 @@ E_k, the one-standard-error set
     A = {k : E_k - E_k0 <= SE_k},   SE_k = sd_i(e_ik - e_ik0) / sqrt(m),
 
 holds the path points whose held-out error the data cannot tell from the best one's: the one-standard-error rule
-(Breiman, Friedman, Olshen & Stone 1984, section 3.4.3; Hastie, Tibshirani & Friedman, *The Elements of
-Statistical Learning*, 2nd ed., section 7.10) with SE_k the standard error of the quantity it thresholds, the
-difference E_k - E_k0 of two means over the same rows (a paired comparison, as in Dietterich 1998, Neural
-Computation 10(7):1895-1923). The textbook form uses sd_i(e_ik0) / sqrt(m) for every k; the errors of neighbouring
-path points are strongly correlated, so that bound is much wider than the uncertainty of the differences and
-cannot rule out a spurious feature. The one-standard-error rule takes the smallest support in A; it screens out
-noise features but loses prediction accuracy (Chen & Yang 2021, *Stats* 4(4):868-892). The rule "ebic_1se" takes
-instead the support of smallest EBIC in A: EBIC keeps out spurious features, and A rules out the supports that
-the held-out rows show to predict worse than the best one (by more than one standard error of the difference).
+(Breiman, Friedman, Olshen & Stone 1984, *Classification and Regression Trees*, p. 80; Hastie, Tibshirani &
+Friedman, *The Elements of Statistical Learning*, 2nd ed., section 7.10) with SE_k the standard error of the
+quantity it thresholds, the difference E_k - E_k0 of two means over the same rows (a paired comparison, as in
+Dietterich 1998, Neural Computation 10(7):1895-1923). The textbook form uses sd_i(e_ik0) / sqrt(m) for every k; the
+errors of neighbouring path points are strongly correlated, so that bound is much wider than the uncertainty of the
+differences and cannot rule out a spurious feature. The one-standard-error rule takes the smallest support in A; it
+screens out noise features but loses prediction accuracy (Chen & Yang 2021, *Stats* 4(4):868-892). The rule
+"ebic_1se" takes instead the support of smallest EBIC in A: EBIC keeps out spurious features, and A rules out the
+supports that the held-out rows show to predict worse than the best one (by more than one standard error of the
+difference).
 """
 from numbers import Integral
 
