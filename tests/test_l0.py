@@ -423,7 +423,8 @@ def test_subset_ic_recovers_the_true_support(criterion):
         assert model.one_standard_error_set_[5]
 
 
-def test_subset_ic_check_estimator():
+@pytest.mark.parametrize("criterion", ["ebic", "ebic_1se"])
+def test_subset_ic_check_estimator(criterion):
     from sparseopt.l0 import SubsetRegressionIC
 
-    check_estimator(SubsetRegressionIC(5))
+    check_estimator(SubsetRegressionIC(5, criterion=criterion, cv=3))
