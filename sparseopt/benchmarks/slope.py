@@ -174,10 +174,13 @@ def write_path_study(out_dir, size):
     with open(csv_path, "w", newline="") as csv_file:
         csv.DictWriter(csv_file, CSV_COLUMNS).writeheader()
     rows = []
-    X0, y0, groups0 = grouped_design(50, 60)  # compile the kernels before any timing
-    sparse_group_slope_path(X0, y0, groups=groups0, n_alphas=3)
-    group_slope_path(X0, y0, groups=groups0, n_alphas=3)
-    slope_path(X0, y0, n_alphas=3)
+    # load the compiled kernels before any timing, serial and parallel ones (the products of a design with 240,000
+    # entries run on all threads), for every strategy: loading them cost the first timed path up to 0.4 s
+    X0, y0, groups0 = grouped_design(200, 1200)
+    for options in (dict(screen=False), dict(strategy="previous"), dict(strategy="strong")):
+        sparse_group_slope_path(X0, y0, groups=groups0, n_alphas=3, **options)
+        group_slope_path(X0, y0, groups=groups0, n_alphas=3, **options)
+        slope_path(X0, y0, n_alphas=3, **options)
     models = {"Group SLOPE": (group_slope_path, {}), "Sparse-group SLOPE": (sparse_group_slope_path, {"eta": 0.9})}
     for data_name, X, y, groups in path_study_data(size):
         with warnings.catch_warnings():
