@@ -106,7 +106,7 @@ def _anderson_weights(iterates):
     (U U^T) z = 1 with U the K differences, c = z / sum z; the extrapolation is sum_k c_k x_{k+1}."""
     n_differences = iterates.shape[0] - 1
     gram = np.zeros((n_differences, n_differences))
-    for a in range(n_differences):  # plain loops: a BLAS product here can wait on busy BLAS threads
+    for a in range(n_differences):  # plain loops, no BLAS (see _objective)
         for b in range(a + 1):
             total = 0.0
             for k in range(iterates.shape[1]):
@@ -169,7 +169,9 @@ def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, w
     weights = _anderson_weights(history)
     if weights.shape[0] == 0:
         return weighted_sum
-    candidate = weights @ history[1:]
+    candidate = np.zeros(history.shape[1])
+    for k in range(weights.shape[0]):
+        candidate += weights[k] * history[k + 1]
     if positive:
         candidate = np.maximum(candidate, 0.0)
     new_residual = residual.copy()
@@ -196,8 +198,12 @@ def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, w
 def _objective(residual_s, weighted_sum, X_offset, w, working_set, l1, l2, n_samples):
     """1/(2n) ||r||^2 + penalty on the working set, with ||r||^2 = ||r_s||^2 + 2 c S + n c^2, c = m^T w
     (r = r_s + d c, d^T d = n)."""
-    offset_dot = X_offset @ w
-    squared = residual_s @ residual_s + 2.0 * offset_dot * weighted_sum + n_samples * offset_dot * offset_dot
+    offset_dot, squared = 0.0, 0.0
+    for j in range(w.shape[0]):  # plain loops: a BLAS call from compiled code cost up to 20 ms on busy cores
+        offset_dot += X_offset[j] * w[j]
+    for i in range(residual_s.shape[0]):
+        squared += residual_s[i] * residual_s[i]
+    squared += 2.0 * offset_dot * weighted_sum + n_samples * offset_dot * offset_dot
     return 0.5 * squared / n_samples + _penalty_value(w, working_set, l1, l2)
 
 

@@ -15,9 +15,17 @@ One outer iteration (Massias et al. 2018; Bertrand & Massias 2021):
    X_j^T u = 0; for MCP / SCAD the largest violation dist(c_j, dp_j(w_j));
 3. the Gap Safe rule (Ndiaye et al. 2017, elastic net without unpenalized features): a feature with l2_j = 0
    and |theta c_j| + ||X_c_j|| sqrt(2 gap / n) < l1_j is 0 at the optimum and leaves the problem for good;
-4. the working set: the support plus the largest violations, max(initial_size, 2 |support|) features;
+4. the working set: the support plus the largest violations, max(initial_size, 2 |support|, size_fraction
+   |candidates|) features (fewer if fewer features violate). The last term keeps the subproblems from being
+   tiny: an epoch on the working set then costs about size_fraction of the full pass of step 1, and an inner
+   solve of 10 to 30 epochs about as much as that pass, instead of spending a full pass on each of many
+   doublings of a few features (on a 10000 x 100000 CSC Lasso, 14 outer iterations became 7);
 5. coordinate descent with Anderson extrapolation on it (``cd_working_set``) until its violation is at most
-   ``inner_fraction`` times the largest outer violation.
+   ``inner_fraction`` times the largest outer violation, or ``complete_fraction`` times it when every violating
+   feature is in the working set and the working set holds less than half of the features: the next full
+   pass, which costs over two epochs, could then add nothing to the subproblem (on the same CSC Lasso, 9 outer
+   iterations became 7; where the working set is most of the problem, as on the 442 x 175 diabetes design,
+   an outer iteration costs about one epoch and the tighter solve only added epochs).
 
 Doing this in one compiled call removes about 0.4 ms of Python per outer iteration, which dominated fits of a
 few milliseconds.
@@ -29,7 +37,7 @@ from numba import njit, prange
 
 from numba_kernels.cd import ELASTIC_NET, _column_axpy, _column_dot, _derivative, cd_working_set
 
-TRACE_COLUMNS = 4  # per outer iteration: stopping criterion, features in the problem, non-zeros, working-set size
+TRACE_COLUMNS = 5  # per outer iteration: criterion, features in the problem, non-zeros, working set, CD epochs
 
 
 @njit(cache=True, parallel=True)
@@ -83,50 +91,62 @@ def _duality_gap(y, residual_s, row_scale, offset_dot, w, features, correlations
 
 
 @njit(cache=True)
-def _largest(scores, size):
-    """Indices (ascending) of the ``size`` largest scores, ties broken by position."""
-    if size >= scores.shape[0]:
-        return np.arange(scores.shape[0])
+def _largest_positive(scores, size):
+    """Indices (ascending) of the ``size`` largest positive scores (all of them if fewer), ties broken by
+    position. Most scores are 0 (features that satisfy their optimality condition), so the selection runs over
+    the positive ones only."""
+    positive = np.flatnonzero(scores > 0.0)
+    if size >= positive.shape[0]:
+        return positive
     if size <= 0:
         return np.zeros(0, dtype=np.int64)
-    threshold = np.partition(scores, scores.shape[0] - size)[scores.shape[0] - size]
+    values = scores[positive]
+    threshold = np.partition(values, values.shape[0] - size)[values.shape[0] - size]
+    ties = size - np.count_nonzero(values > threshold)
     chosen = np.empty(size, dtype=np.int64)
-    above = 0
-    for k in range(scores.shape[0]):
-        if scores[k] > threshold:
-            above += 1
-    ties = size - above
     count = 0
-    for k in range(scores.shape[0]):
-        if scores[k] > threshold or (scores[k] == threshold and ties > 0):
-            if scores[k] == threshold:
+    for k in range(values.shape[0]):
+        if values[k] > threshold or (values[k] == threshold and ties > 0):
+            if values[k] == threshold:
                 ties -= 1
-            chosen[count] = k
+            chosen[count] = positive[k]
             count += 1
     return chosen
 
 
 @njit(cache=True)
 def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual_s, weighted_sum,
-                      candidates, lipschitz, l1, l2, positive, kind, shape, stop_tol, unpenalized_tol, screening,
-                      max_iter, max_epochs, initial_size, inner_fraction, inner_floor, anderson_every, check_every):
+                      candidates, lipschitz, l1, l2, positive, kind, shape, tol, gradient_scale, screening,
+                      max_iter, max_epochs, initial_size, size_fraction, inner_fraction, complete_fraction,
+                      anderson_every, check_every):
     """Outer iterations of working-set CD on the features ``candidates`` (sorted; w is 0 elsewhere) until the
-    stopping criterion (duality gap, or largest violation for MCP / SCAD) is at most stop_tol and every
-    unpenalized feature (l1_j = l2_j = 0) has |c_j| <= unpenalized_tol, or max_iter iterations.
+    stopping criterion is at most its target and every unpenalized feature (l1_j = l2_j = 0) has
+    |c_j| <= tol g, or max_iter iterations. The criterion is the duality gap, with target tol ||y_c||^2 / n
+    (scikit-learn's), or for MCP / SCAD the largest violation, with target tol g; g = ||X_c^T y_c||_inf / n is
+    ``gradient_scale``, or with gradient_scale < 0 the largest |c_j| of the first iteration (the caller passes
+    that only when w = 0 and every feature is a candidate, so that it is g, and no pass over X is spent on it).
+    The subproblems stop at max(inner_fraction times the largest violation, 1e-13 g): below that is rounding.
 
-    ``w`` and ``residual_s`` are updated in place. Returns (weighted_sum S, iterations, stopping criterion,
-    converged, the features left in the problem (candidates minus those removed by the Gap Safe rule), their
-    correlations c_j at the returned w, and the trace: one row per iteration with the criterion, the features in
-    the problem, the non-zeros among them and the working-set size).
+    ``w`` and ``residual_s`` are updated in place. Returns (weighted_sum S, iterations, stopping criterion, its
+    target, converged, the features left in the problem (candidates minus those removed by the Gap Safe rule),
+    their correlations c_j at the returned w, and the trace: one row per iteration with the criterion, the
+    features in the problem, the non-zeros among them, the working-set size and the CD epochs run on it).
     """
     active = candidates.copy()
     trace = np.zeros((max_iter, TRACE_COLUMNS))
-    criterion = np.inf
+    criterion, stop_tol = np.inf, np.inf
+    squared_y = 0.0
+    for i in range(n_samples):
+        squared_y += y[i] * y[i]
     correlations = np.zeros(0)
     column_norms = np.sqrt(n_samples * lipschitz)
     for iteration in range(max_iter):
         correlations = _correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum,
                                      active)
+        if iteration == 0:
+            if gradient_scale < 0.0:
+                gradient_scale = np.max(np.abs(correlations)) if active.shape[0] > 0 else 0.0
+            stop_tol = tol * squared_y / n_samples if kind == ELASTIC_NET else tol * gradient_scale
         scores = np.empty(active.shape[0])
         unpenalized_violation, support = 0.0, 0
         for k in range(active.shape[0]):
@@ -146,8 +166,8 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
             criterion = np.max(scores) if scores.shape[0] > 0 else 0.0
         trace[iteration, 0], trace[iteration, 1] = criterion, active.shape[0]
         trace[iteration, 2] = support
-        if criterion <= stop_tol and unpenalized_violation <= unpenalized_tol:
-            return weighted_sum, iteration + 1, criterion, True, active, correlations, trace[:iteration + 1]
+        if criterion <= stop_tol and unpenalized_violation <= tol * gradient_scale:
+            return weighted_sum, iteration + 1, criterion, stop_tol, True, active, correlations, trace[:iteration + 1]
         if screening:
             radius = math.sqrt(2.0 * max(criterion, 0.0) / n_samples)
             keep = np.ones(active.shape[0], dtype=np.bool_)
@@ -163,16 +183,21 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
                         support -= 1
                         w[j] = 0.0
             active, scores = active[keep], scores[keep]
-        inner_tol = max(inner_fraction * (np.max(scores) if scores.shape[0] > 0 else 0.0), inner_floor)
-        size = min(active.shape[0], max(initial_size, 2 * support))
+        largest_violation = np.max(scores) if scores.shape[0] > 0 else 0.0
+        size = min(active.shape[0], max(initial_size, 2 * support, int(size_fraction * candidates.shape[0])))
         trace[iteration, 3] = size
         if size == 0:
             continue
         for k in range(active.shape[0]):
             if w[active[k]] != 0.0:
                 scores[k] = np.inf
-        working_set = active[_largest(scores, size)]
-        weighted_sum, _, _ = cd_working_set(X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set,
-                                            lipschitz, l1, l2, positive, kind, shape, X_offset, n_samples,
-                                            max_epochs, inner_tol, anderson_every, check_every)
-    return weighted_sum, max_iter, criterion, False, active, correlations, trace
+        working_set = active[_largest_positive(scores, size)]
+        # every violator in the working set and the next full pass costly (over twice the working set): solve
+        # the subproblem further, the pass could add nothing to it
+        complete = working_set.shape[0] == np.count_nonzero(scores > 0.0) and 2 * working_set.shape[0] < active.shape[0]
+        fraction = complete_fraction if complete else inner_fraction
+        inner_tol = max(fraction * largest_violation, 1e-13 * gradient_scale)
+        weighted_sum, trace[iteration, 4], _ = cd_working_set(
+            X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive, kind,
+            shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
+    return weighted_sum, max_iter, criterion, stop_tol, False, active, correlations, trace

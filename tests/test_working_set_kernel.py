@@ -2,17 +2,17 @@
 import numpy as np
 import pytest
 
-from numba_kernels.working_set import _duality_gap, _largest
+from numba_kernels.working_set import _duality_gap, _largest_positive
 
 
-@pytest.mark.parametrize("size", [0, 1, 5, 12])
-def test_largest_picks_the_top_scores_in_index_order(size):
+@pytest.mark.parametrize("size", [0, 1, 5, 9, 12])
+def test_largest_positive_picks_the_top_scores_in_index_order(size):
     rng = np.random.default_rng(size)
-    scores = rng.integers(0, 4, 12).astype(float)  # many ties
+    scores = rng.integers(0, 4, 12).astype(float)  # many ties, and zeros that are never picked
     scores[[2, 7]] = np.inf
-    chosen = _largest(scores, size)
-    assert chosen.size == size and np.all(np.diff(chosen) > 0)
-    expected = np.sort(np.argsort(-scores, kind="stable")[:size])
+    chosen = _largest_positive(scores, size)
+    expected = np.sort(np.argsort(-scores, kind="stable")[:min(size, np.count_nonzero(scores))])
+    assert chosen.size == expected.size and np.all(np.diff(chosen) > 0) and np.all(scores[chosen] > 0)
     np.testing.assert_array_equal(np.sort(scores[chosen]), np.sort(scores[expected]))
 
 

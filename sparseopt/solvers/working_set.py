@@ -30,6 +30,8 @@ from sparseopt import design
 INNER_TOL_FRACTION = 0.3  # the subproblem is solved to this fraction of the outer violation
 ANDERSON_EVERY = 5
 CHECK_EVERY = 10
+SIZE_FRACTION = 0.03  # the working set holds at least this fraction of the candidate features
+COMPLETE_TOL_FRACTION = 0.03  # inner fraction when every violating feature is in the working set
 
 
 class CenteredDesign(NamedTuple):
@@ -145,7 +147,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     # float32 X stays float32; coefficients and residuals are kept in float64
     coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    residual_s = y - design.x_dot(centered.X, coef)
+    residual_s = y - design.x_dot(centered.X, coef) if np.any(coef) else y.copy()
     weighted_sum = float(centered.row_scale @ residual_s)
     initial_residual = _residual(centered, residual_s, coef)
     lipschitz = feature_lipschitz(centered) if lipschitz is None else lipschitz
@@ -156,22 +158,20 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         _check_nonconvex_steps(kind, shape, lipschitz)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
     all_features = np.arange(n_features)
-    if gradient_scale is None:
-        gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
-    stop_tol = tol * (y @ y) / n if kind == ELASTIC_NET else tol * gradient_scale
     unpenalized = (l1 == 0) & (l2 == 0)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
     screening = screening and kind == ELASTIC_NET and not np.any(unpenalized)
     candidates = all_features if strong_set is None else \
         np.union1d(strong_set, np.flatnonzero((coef != 0) | unpenalized))
+    if gradient_scale is None and (strong_set is not None or np.any(coef)):
+        gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
     kkt_violations, n_iter = 0, 0
     while True:
-        # a violation below ~1e-13 of the gradient's scale is rounding: asking for less would loop to max_epochs
-        weighted_sum, iterations, stop_crit, converged, active, correlations, trace = working_set_solve(
+        weighted_sum, iterations, stop_crit, stop_tol, converged, active, correlations, trace = working_set_solve(
             centered.data, centered.indices, centered.indptr, n, centered.X_offset, centered.row_scale, y, coef,
-            residual_s, weighted_sum, candidates.astype(np.int64), lipschitz, l1, l2, positive, kind, shape,
-            stop_tol, tol * gradient_scale, screening, max_iter - n_iter, max_epochs, initial_size,
-            INNER_TOL_FRACTION, 1e-13 * gradient_scale, ANDERSON_EVERY, CHECK_EVERY)
+            residual_s, weighted_sum, candidates.astype(np.int64), lipschitz, l1, l2, positive, kind, shape, tol,
+            -1.0 if gradient_scale is None else gradient_scale, screening, max_iter - n_iter, max_epochs,
+            initial_size, SIZE_FRACTION, INNER_TOL_FRACTION, COMPLETE_TOL_FRACTION, ANDERSON_EVERY, CHECK_EVERY)
         if verbose:
             _print_trace(trace, n_iter, stop_tol, kind)
         n_iter += iterations
@@ -204,9 +204,10 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
 def _print_trace(trace, first_iteration, stop_tol, kind):
     """One line per outer iteration of a ``working_set_solve`` call (its trace rows)."""
     criterion = "duality gap" if kind == ELASTIC_NET else "violation"
-    for k, (stop_crit, n_active, n_nonzero, size) in enumerate(trace, start=first_iteration + 1):
+    for k, (stop_crit, n_active, n_nonzero, size, epochs) in enumerate(trace, start=first_iteration + 1):
         print(f"outer iteration {k}: {criterion} {stop_crit:.2e} (target {stop_tol:.2e}), {int(n_active)} features "
-              f"in the problem, {int(n_nonzero)} non-zero, working set {int(size)}", flush=True)
+              f"in the problem, {int(n_nonzero)} non-zero, working set {int(size)} ({int(epochs)} CD epochs)",
+              flush=True)
 
 
 def _kkt_check(centered, coef, residual_s, weighted_sum, outside, bounds, l1, l2, positive):
