@@ -177,10 +177,12 @@ def write_path_study(out_dir, size):
     # load the compiled kernels before any timing, serial and parallel ones (the products of a design with 240,000
     # entries run on all threads), for every strategy: loading them cost the first timed path up to 0.4 s
     X0, y0, groups0 = grouped_design(200, 1200)
-    for options in (dict(screen=False), dict(strategy="previous"), dict(strategy="strong")):
-        sparse_group_slope_path(X0, y0, groups=groups0, n_alphas=3, **options)
-        group_slope_path(X0, y0, groups=groups0, n_alphas=3, **options)
-        slope_path(X0, y0, n_alphas=3, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for options in (dict(screen=False), dict(strategy="previous"), dict(strategy="strong")):
+            for path_function in (sparse_group_slope_path, group_slope_path, slope_path):
+                path_function(X0, y0, **({} if path_function is slope_path else {"groups": groups0}), n_alphas=3,
+                              eps=0.5, tol=PATH_TOL, **options)
     models = {"Group SLOPE": (group_slope_path, {}), "Sparse-group SLOPE": (sparse_group_slope_path, {"eta": 0.9})}
     for data_name, X, y, groups in path_study_data(size):
         with warnings.catch_warnings():

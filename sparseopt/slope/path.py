@@ -313,9 +313,9 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
             if not violators.any() and 0 < penalty.eta < 1:
                 crit, violators = _sparse_group_certificate(X, y, datafit, penalty, alpha, coef, intercept,
                                                             predictor, grad, result, features, fit_intercept)
-                if crit <= tol:
-                    break
                 violators &= ~kept
+                if crit <= tol or (not result.converged and not violators.any()):  # (max_iter: the solver warned)
+                    break
                 if not violators.any():  # the split misses by the fit's own inaccuracy: fit tighter, at last all
                     fit_tol /= 10
                     if fit_tol < tol * CERTIFICATE_MIN_TOL_SHARE:
