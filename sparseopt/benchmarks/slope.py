@@ -13,7 +13,7 @@ iterations, summed over the fits of the path, unscreened over screened: a count 
 move), the active-set reference (the work speedup of fitting exactly the active features with the unscreened
 iteration counts: a bound for a screened path whose fits need as many iterations as the unscreened ones), the mean proportions of variables and groups discarded by the screening rule and of variables
 fitted, the KKT violations, and the largest relative objective difference between each screened path and the
-unscreened one. Then the SLOPE path (hybrid solver, strong rule) against sortedl1's
+unscreened one. Then the SLOPE path (hybrid solver, screened with the default working set) against sortedl1's
 ``Slope.path`` on the same grid and the same tolerance, with the largest relative objective difference.
 
 Data: synthetic (``grouped_design``: n = 200, the defaults of the ``sgs`` package's generator ``gen_toy_data``,
