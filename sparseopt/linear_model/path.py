@@ -41,9 +41,10 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
     coefs = np.zeros((n_features, alphas.size))
     dual_gaps, n_iters = np.zeros(alphas.size), np.zeros(alphas.size, dtype=int)
     coef = np.zeros(n_features) if coef_init is None else check_vector(coef_init, "coef_init", n_features)
+    residual_s = y_c - design.x_dot(centered.X, coef)  # r_s = y - X coef, kept along the path
     # |X_c^T r| / n at the previous point's solution, or upper bounds on it: what the strong rule needs
-    correlation_bounds = np.abs(_gradient(centered, y_c, coef))
-    gradient_scale = np.max(correlation_bounds if not np.any(coef) else np.abs(_gradient(centered, y_c, 0 * coef)))
+    correlation_bounds = np.abs(_gradient(centered, residual_s))
+    gradient_scale = np.max(correlation_bounds if not np.any(coef) else np.abs(_gradient(centered, y_c)))
     previous_alpha = max(alphas[0], 0.0 if np.any(coef) else gradient_scale / max(l1_ratio, 1e-3))
     lipschitz = feature_lipschitz(centered)
     for k, alpha in enumerate(alphas):
@@ -51,23 +52,24 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
         if strong_rules:
             threshold = (2 * alpha - previous_alpha) * l1_ratio
             unsure = np.flatnonzero(np.isfinite(correlation_bounds) & (correlation_bounds >= threshold))
-            correlation_bounds[unsure] = np.abs(_gradient(centered, y_c, coef, unsure))  # bounds made exact
+            correlation_bounds[unsure] = np.abs(_gradient(centered, residual_s, unsure))  # bounds made exact
             strong_set = _strong_set(correlation_bounds, threshold)
         if k >= 2:  # start from the secant prediction; the bounds follow the residual's move
             start = _extrapolate(coefs[:, k - 2], coefs[:, k - 1], alphas[k - 2], alphas[k - 1], alpha)
             step = start - coef
-            moved = np.linalg.norm(design.x_dot(centered.X, step) - centered.row_scale * (centered.X_offset @ step))
+            step_image = design.x_dot(centered.X, step)
+            moved = np.linalg.norm(step_image - centered.row_scale * (centered.X_offset @ step))
             correlation_bounds = correlation_bounds + np.sqrt(lipschitz / centered.n_samples) * moved
-            coef = start
+            coef, residual_s = start, residual_s - step_image
         result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
             positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set,
             correlation_bounds=correlation_bounds if strong_rules else None, gradient_scale=gradient_scale,
-            lipschitz=lipschitz)
-        coef, previous_alpha = result.coef, alpha
+            lipschitz=lipschitz, residual_init=residual_s)
+        coef, residual_s, previous_alpha = result.coef, result.residual, alpha
         if strong_rules:
             correlation_bounds = (result.correlation_bounds if result.converged
-                                  else np.abs(_gradient(centered, y_c, coef)))
+                                  else np.abs(_gradient(centered, residual_s)))
         coefs[:, k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
         if verbose:
             kept = "all" if strong_set is None else strong_set.size
@@ -90,9 +92,9 @@ def _extrapolate(older, old, older_alpha, old_alpha, alpha):
     return start
 
 
-def _gradient(centered, y, coef, columns=None):
-    """(X_c^T r / n)[columns] at coef, r = y - X_c coef (all columns by default)."""
-    residual_s = y - design.x_dot(centered.X, coef)
+def _gradient(centered, residual_s, columns=None):
+    """(X_c^T r / n)[columns] from r_s = y - X w (r = r_s + d m^T w, and X_c^T r = X^T r_s - m d^T r_s): all
+    columns by default."""
     weighted_sum = centered.row_scale @ residual_s
     offset = centered.X_offset if columns is None else centered.X_offset[columns]
     return (design.xt_dot(centered.X, residual_s, columns) - offset * weighted_sum) / centered.n_samples

@@ -51,7 +51,8 @@ class WorkingSetResult(NamedTuple):
     nonconvex penalties), whether it reached the tolerance, the features outside a strong set that the final
     KKT check found violating (and added), and upper bounds on |X_c^T r| / n at the returned coef: the exact
     values where the solver computed them, the given bounds moved by the residual's change elsewhere, inf for
-    the features the gap-safe rule removed (None if not converged)."""
+    the features the gap-safe rule removed (None if not converged), and the residual r_s = y - X coef that the
+    kernels keep (None from solvers that do not keep one)."""
 
     coef: np.ndarray
     n_iter: int
@@ -59,6 +60,7 @@ class WorkingSetResult(NamedTuple):
     converged: bool
     kkt_violations: int = 0
     correlation_bounds: np.ndarray | None = None
+    residual: np.ndarray | None = None
 
 
 def centered_design(X, X_offset=None, row_scale=None):
@@ -121,7 +123,7 @@ def _violations(gradient, coef, l1, l2, positive):
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
                                   max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
                                   strong_set=None, correlation_bounds=None, gradient_scale=None, lipschitz=None,
-                                  verbose=False):
+                                  residual_init=None, verbose=False):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
     Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
@@ -138,7 +140,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     ||X_c_j|| ||r - r_init|| / n (Cauchy-Schwarz), so X_c_j^T r is computed only for the features whose bound so
     moved can reach l1_j. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients, and ``lipschitz`` holds
     the constants L_j = ||X_c_j||^2 / n of ``feature_lipschitz``: a path passes both (they are the same at every
-    point), else they are computed. With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
+    point), else they are computed; so does ``residual_init``, y - X coef_init (the kernels' r_s). With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
     features left after screening and the working-set size. Warns ``ConvergenceWarning`` after max_iter outer
     iterations. Returns WorkingSetResult(coef, n_iter,
     stop_crit (the gap, or the violation), converged, kkt_violations), coef in float64 whatever the dtype of X.
@@ -147,7 +149,10 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     # float32 X stays float32; coefficients and residuals are kept in float64
     coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    residual_s = y - design.x_dot(centered.X, coef) if np.any(coef) else y.copy()
+    if residual_init is not None:
+        residual_s = np.array(residual_init, dtype=np.float64)
+    else:
+        residual_s = y - design.x_dot(centered.X, coef) if np.any(coef) else y.copy()
     weighted_sum = float(centered.row_scale @ residual_s)
     initial_residual = _residual(centered, residual_s, coef)
     lipschitz = feature_lipschitz(centered) if lipschitz is None else lipschitz
@@ -187,7 +192,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         if violators.size == 0:
             bounds = np.full(n_features, np.inf)
             bounds[active], bounds[outside] = np.abs(correlations), outside_bounds
-            return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, bounds)
+            return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, bounds, residual_s)
         kkt_violations += violators.size
         # the restricted problem grows: features screened for the smaller one may now be non-zero
         candidates = np.union1d(candidates, violators)
@@ -198,7 +203,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     criterion = "duality gap" if kind == ELASTIC_NET else "optimality violation"
     warnings.warn(f"working-set coordinate descent stopped at max_iter={max_iter} with {criterion} {stop_crit:.2e} > "
                   f"{stop_tol:.2e}; raise max_iter or tol", ConvergenceWarning, stacklevel=3)
-    return WorkingSetResult(coef, max_iter, stop_crit, False, kkt_violations)
+    return WorkingSetResult(coef, max_iter, stop_crit, False, kkt_violations, None, residual_s)
 
 
 def _print_trace(trace, first_iteration, stop_tol, kind):
