@@ -11,7 +11,8 @@ intercept; ``fit_path`` (used by the CV estimators) centres the data first when 
 import numpy as np
 
 from sparseopt import design
-from sparseopt.solvers.working_set import feature_lipschitz, prepare_least_squares, solve_penalized_least_squares
+from sparseopt.solvers.working_set import (centered_residual, feature_lipschitz, prepare_least_squares,
+                                          solve_penalized_least_squares)
 from sparseopt.validation import check_design, check_scalar_range, check_target, check_vector
 
 
@@ -54,17 +55,16 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
             unsure = np.flatnonzero(np.isfinite(correlation_bounds) & (correlation_bounds >= threshold))
             correlation_bounds[unsure] = np.abs(_gradient(centered, residual_s, unsure))  # bounds made exact
             strong_set = _strong_set(correlation_bounds, threshold)
-        if k >= 2:  # start from the secant prediction; the bounds follow the residual's move
+        # the bounds hold at the previous solution's residual: the solver moves them by its distance to the new one
+        bounds_residual = centered_residual(centered, residual_s, coef)
+        if k >= 2:  # start from the secant prediction
             start = _extrapolate(coefs[:, k - 2], coefs[:, k - 1], alphas[k - 2], alphas[k - 1], alpha)
-            step = start - coef
-            step_image = design.x_dot(centered.X, step)
-            moved = np.linalg.norm(step_image - centered.row_scale * (centered.X_offset @ step))
-            correlation_bounds = correlation_bounds + np.sqrt(lipschitz / centered.n_samples) * moved
-            coef, residual_s = start, residual_s - step_image
+            coef, residual_s = start, residual_s - design.x_dot(centered.X, start - coef)
         result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
             positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set,
-            correlation_bounds=correlation_bounds if strong_rules else None, gradient_scale=gradient_scale,
+            correlation_bounds=correlation_bounds if strong_rules else None, bounds_residual=bounds_residual,
+            gradient_scale=gradient_scale,
             lipschitz=lipschitz, residual_init=residual_s)
         coef, residual_s, previous_alpha = result.coef, result.residual, alpha
         if strong_rules:

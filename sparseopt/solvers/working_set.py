@@ -122,8 +122,8 @@ def _violations(gradient, coef, l1, l2, positive):
 @design.solver_threads
 def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positive=False, coef_init=None,
                                   max_iter=100, max_epochs=50_000, tol=1e-4, initial_size=10, screening=True,
-                                  strong_set=None, correlation_bounds=None, gradient_scale=None, lipschitz=None,
-                                  residual_init=None, verbose=False):
+                                  strong_set=None, correlation_bounds=None, bounds_residual=None, gradient_scale=None,
+                                  lipschitz=None, residual_init=None, verbose=False):
     """Minimise 1/(2n) ||y - X_c w||^2 + sum_j p_j(w_j) by working-set coordinate descent.
 
     Without ``nonconvex``, p_j(x) = l1_j |x| + l2_j / 2 x^2 (the weighted elastic net): the solver stops when the
@@ -135,10 +135,10 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     With ``strong_set`` (feature indices, e.g. from the sequential strong rule of Tibshirani et al. 2012 along a
     path), the problem is first solved on those features only; then the KKT conditions are checked on all the
     others, the violators are added and the solve goes on, until none is left, so the result is that of the full
-    problem. ``correlation_bounds`` (upper bounds on |X_c_j^T r| / n at coef_init, inf where unknown; a path
-    passes those its previous point returned) spare most of that check: |X_c_j^T r| / n moves by at most
-    ||X_c_j|| ||r - r_init|| / n (Cauchy-Schwarz), so X_c_j^T r is computed only for the features whose bound so
-    moved can reach l1_j. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients, and ``lipschitz`` holds
+    problem. ``correlation_bounds`` (upper bounds on |X_c_j^T r| / n at the centred residual ``bounds_residual``,
+    by default at coef_init, inf where unknown; a path passes those its previous point returned, with that
+    point's residual) spare most of that check: |X_c_j^T r| / n moves by at most ||X_c_j|| ||r - r_ref|| / n
+    (Cauchy-Schwarz), so X_c_j^T r is computed only for the features whose bound so moved can reach l1_j. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients, and ``lipschitz`` holds
     the constants L_j = ||X_c_j||^2 / n of ``feature_lipschitz``: a path passes both (they are the same at every
     point), else they are computed; so does ``residual_init``, y - X coef_init (the kernels' r_s). With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
     features left after screening and the working-set size. Warns ``ConvergenceWarning`` after max_iter outer
@@ -154,7 +154,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     else:
         residual_s = y - design.x_dot(centered.X, coef) if np.any(coef) else y.copy()
     weighted_sum = float(centered.row_scale @ residual_s)
-    initial_residual = _residual(centered, residual_s, coef)
+    if bounds_residual is None:
+        bounds_residual = centered_residual(centered, residual_s, coef)
     lipschitz = feature_lipschitz(centered) if lipschitz is None else lipschitz
     kind, shape = ELASTIC_NET, 0.0
     if nonconvex is not None:
@@ -185,7 +186,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         outside = np.setdiff1d(all_features, candidates, assume_unique=True)
         outside_bounds = np.full(outside.size, np.inf)
         if correlation_bounds is not None:
-            drift = np.linalg.norm(_residual(centered, residual_s, coef) - initial_residual) / n
+            drift = np.linalg.norm(centered_residual(centered, residual_s, coef) - bounds_residual) / n
             outside_bounds = correlation_bounds[outside] + np.sqrt(n * lipschitz[outside]) * drift
         outside_bounds, violators = _kkt_check(centered, coef, residual_s, weighted_sum, outside, outside_bounds,
                                                l1, l2, positive)
@@ -228,7 +229,7 @@ def _kkt_check(centered, coef, residual_s, weighted_sum, outside, bounds, l1, l2
     return bounds, outside[unsure[scores > 0]]
 
 
-def _residual(centered, residual_s, coef):
+def centered_residual(centered, residual_s, coef):
     """The residual r = y_c - X_c w of the centred problem, from r_s = y_c - X w (r = r_s + d m^T w)."""
     return residual_s + centered.row_scale * (centered.X_offset @ coef)
 
