@@ -25,6 +25,7 @@ def alpha_grid(centered, y, l1_ratio, eps, n_alphas):
     return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
 
 
+@design.solver_threads
 def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sample_weight=None, positive=False,
              coef_init=None, tol=1e-4, max_iter=100, verbose=False, strong_rules=True):
     """Solve the elastic net along ``alphas`` (an int: that many grid points; or a decreasing array) on
@@ -39,7 +40,7 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
         alphas = np.sort(check_vector(alphas, "alphas"))[::-1]
         if np.any(alphas < 0):
             raise ValueError("alphas must be non-negative")
-    coefs = np.zeros((n_features, alphas.size))
+    coefs = np.zeros((alphas.size, n_features))  # one row per point (contiguous); returned as (n_features, K)
     dual_gaps, n_iters = np.zeros(alphas.size), np.zeros(alphas.size, dtype=int)
     coef = np.zeros(n_features) if coef_init is None else check_vector(coef_init, "coef_init", n_features)
     residual_s = y_c - design.x_dot(centered.X, coef)  # r_s = y - X coef, kept along the path
@@ -58,7 +59,7 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
         # the bounds hold at the previous solution's residual: the solver moves them by its distance to the new one
         bounds_residual = centered_residual(centered, residual_s, coef)
         if k >= 2:  # start from the secant prediction
-            start = _extrapolate(coefs[:, k - 2], coefs[:, k - 1], alphas[k - 2], alphas[k - 1], alpha)
+            start = _extrapolate(coefs[k - 2], coefs[k - 1], alphas[k - 2], alphas[k - 1], alpha)
             coef, residual_s = start, residual_s - design.x_dot(centered.X, start - coef)
         result = solve_penalized_least_squares(
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
@@ -70,14 +71,14 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
         if strong_rules:
             correlation_bounds = (result.correlation_bounds if result.converged
                                   else np.abs(_gradient(centered, residual_s)))
-        coefs[:, k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
+        coefs[k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
         if verbose:
             kept = "all" if strong_set is None else strong_set.size
             print(f"path point {k + 1}/{alphas.size}: alpha {alpha:.3e}, {np.count_nonzero(coef)} non-zeros, "
                   f"strong set {kept}, KKT violations {result.kkt_violations}, gap {result.stop_crit:.1e}",
                   flush=True)
-    intercepts = y_offset - X_offset @ coefs if fit_intercept else np.zeros(alphas.size)
-    return alphas, coefs, intercepts, dual_gaps, n_iters
+    intercepts = y_offset - coefs @ X_offset if fit_intercept else np.zeros(alphas.size)
+    return alphas, np.ascontiguousarray(coefs.T), intercepts, dual_gaps, n_iters
 
 
 def _extrapolate(older, old, older_alpha, old_alpha, alpha):

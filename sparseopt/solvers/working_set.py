@@ -167,15 +167,18 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     unpenalized = (l1 == 0) & (l2 == 0)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
     screening = screening and kind == ELASTIC_NET and not np.any(unpenalized)
-    candidates = all_features if strong_set is None else \
-        np.union1d(strong_set, np.flatnonzero((coef != 0) | unpenalized))
+    in_problem = np.ones(n_features, dtype=bool)  # the candidate features, as a mask (cheaper than set operations)
+    if strong_set is not None:
+        in_problem = (coef != 0) | unpenalized
+        in_problem[strong_set] = True
+    candidates = np.flatnonzero(in_problem)
     if gradient_scale is None and (strong_set is not None or np.any(coef)):
         gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
     kkt_violations, n_iter = 0, 0
     while True:
         weighted_sum, iterations, stop_crit, stop_tol, converged, active, correlations, trace = working_set_solve(
             centered.data, centered.indices, centered.indptr, n, centered.X_offset, centered.row_scale, y, coef,
-            residual_s, weighted_sum, candidates.astype(np.int64), lipschitz, l1, l2, positive, kind, shape, tol,
+            residual_s, weighted_sum, candidates, lipschitz, l1, l2, positive, kind, shape, tol,
             -1.0 if gradient_scale is None else gradient_scale, screening, max_iter - n_iter, max_epochs,
             initial_size, SIZE_FRACTION, INNER_TOL_FRACTION, COMPLETE_TOL_FRACTION, ANDERSON_EVERY, CHECK_EVERY)
         if verbose:
@@ -183,7 +186,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         n_iter += iterations
         if not converged:
             break
-        outside = np.setdiff1d(all_features, candidates, assume_unique=True)
+        outside = np.flatnonzero(~in_problem)
         outside_bounds = np.full(outside.size, np.inf)
         if correlation_bounds is not None:
             drift = np.linalg.norm(centered_residual(centered, residual_s, coef) - bounds_residual) / n
@@ -196,7 +199,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
             return WorkingSetResult(coef, n_iter, stop_crit, True, kkt_violations, bounds, residual_s)
         kkt_violations += violators.size
         # the restricted problem grows: features screened for the smaller one may now be non-zero
-        candidates = np.union1d(candidates, violators)
+        in_problem[violators] = True
+        candidates = np.flatnonzero(in_problem)
         if n_iter >= max_iter:
             break
     from sklearn.exceptions import ConvergenceWarning
