@@ -31,7 +31,8 @@ def test_duality_gap_matches_the_formula(positive):
     gap, theta = _duality_gap(y, residual, np.ones(n), 0.0, w, features, correlations, l1, l2, positive, n)
     c = np.maximum(correlations, 0.0) if positive else correlations
     strict = l2 == 0
-    expected_theta = min(1.0, np.min(l1[strict] / np.abs(c[strict])))
+    with np.errstate(divide="ignore"):  # c_j = 0 (its positive part) puts no limit on theta
+        expected_theta = min(1.0, np.min(l1[strict] / np.abs(c[strict])))
     u = expected_theta * residual / n
     dual = u @ y - n / 2 * u @ u - np.sum(np.maximum(expected_theta * np.abs(c[~strict]) - l1[~strict], 0) ** 2
                                            / (2 * l2[~strict]))
