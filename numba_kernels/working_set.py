@@ -125,7 +125,8 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
     (scikit-learn's), or for MCP / SCAD the largest violation, with target tol g; g = ||X_c^T y_c||_inf / n is
     ``gradient_scale``, or with gradient_scale < 0 the largest |c_j| of the first iteration (the caller passes
     that only when w = 0 and every feature is a candidate, so that it is g, and no pass over X is spent on it).
-    The subproblems stop at max(inner_fraction times the largest violation, 1e-13 g): below that is rounding.
+    The subproblems stop at max(f times the largest violation, 1e-13 g), f = inner_fraction or complete_fraction
+    (module docstring, step 5): below 1e-13 g is rounding.
 
     ``w`` and ``residual_s`` are updated in place. Returns (weighted_sum S, iterations, stopping criterion, its
     target, converged, the features left in the problem (candidates minus those removed by the Gap Safe rule),
@@ -185,17 +186,18 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
             active, scores = active[keep], scores[keep]
         largest_violation = np.max(scores) if scores.shape[0] > 0 else 0.0
         size = min(active.shape[0], max(initial_size, 2 * support, int(size_fraction * candidates.shape[0])))
-        trace[iteration, 3] = size
         if size == 0:
             continue
         for k in range(active.shape[0]):
             if w[active[k]] != 0.0:
                 scores[k] = np.inf
         working_set = active[_largest_positive(scores, size)]
+        trace[iteration, 3] = working_set.shape[0]
         # every violator in the working set and the next full pass costly (over twice the working set): solve
         # the subproblem further, the pass could add nothing to it
-        complete = working_set.shape[0] == np.count_nonzero(scores > 0.0) and 2 * working_set.shape[0] < active.shape[0]
-        fraction = complete_fraction if complete else inner_fraction
+        every_violator = working_set.shape[0] == np.count_nonzero(scores > 0.0)
+        fraction = complete_fraction if every_violator and 2 * working_set.shape[0] < active.shape[0] \
+            else inner_fraction
         inner_tol = max(fraction * largest_violation, 1e-13 * gradient_scale)
         weighted_sum, trace[iteration, 4], _ = cd_working_set(
             X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive, kind,

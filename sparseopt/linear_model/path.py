@@ -30,7 +30,8 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
              coef_init=None, tol=1e-4, max_iter=100, verbose=False, strong_rules=True):
     """Solve the elastic net along ``alphas`` (an int: that many grid points; or a decreasing array) on
     validated X, y; with ``strong_rules``, each point starts from the features kept by the sequential strong
-    rule and the solver adds KKT violators until none is left (the solution does not change). Returns (alphas, coefs (n_features, K), intercepts (K,), dual_gaps (K,), n_iters (K,))."""
+    rule and the solver adds KKT violators until none is left (the solution does not change). Returns (alphas,
+    coefs (n_features, K), intercepts (K,), dual_gaps (K,), n_iters (K,))."""
     n_features = X.shape[1]
     sample_weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
     centered, y_c, X_offset, y_offset = prepare_least_squares(X, y, sample_weight, fit_intercept)

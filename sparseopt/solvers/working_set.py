@@ -138,12 +138,14 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     problem. ``correlation_bounds`` (upper bounds on |X_c_j^T r| / n at the centred residual ``bounds_residual``,
     by default at coef_init, inf where unknown; a path passes those its previous point returned, with that
     point's residual) spare most of that check: |X_c_j^T r| / n moves by at most ||X_c_j|| ||r - r_ref|| / n
-    (Cauchy-Schwarz), so X_c_j^T r is computed only for the features whose bound so moved can reach l1_j. ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients, and ``lipschitz`` holds
-    the constants L_j = ||X_c_j||^2 / n of ``feature_lipschitz``: a path passes both (they are the same at every
-    point), else they are computed; so does ``residual_init``, y - X coef_init (the kernels' r_s). With ``verbose``, one line per outer iteration: the stopping criterion against its target, the
-    features left after screening and the working-set size. Warns ``ConvergenceWarning`` after max_iter outer
-    iterations. Returns WorkingSetResult(coef, n_iter,
-    stop_crit (the gap, or the violation), converged, kkt_violations), coef in float64 whatever the dtype of X.
+    (Cauchy-Schwarz), so X_c_j^T r is computed only for the features whose bound so moved can reach l1_j.
+    ``gradient_scale``, ||X_c^T y||_inf / n, scales the tolerances on gradients, ``lipschitz`` holds the constants
+    L_j = ||X_c_j||^2 / n of ``feature_lipschitz`` and ``residual_init`` is y - X coef_init (the kernels' r_s): a
+    path passes all three, else they are computed. With ``verbose``, one line per outer iteration: the stopping
+    criterion against its target, the features in the problem, the non-zeros, the working-set size and its CD
+    epochs. Warns ``ConvergenceWarning`` after max_iter outer iterations. Returns WorkingSetResult(coef, n_iter,
+    stop_crit (the gap, or the violation), converged, kkt_violations, correlation_bounds, residual), coef in
+    float64 whatever the dtype of X.
     """
     n, n_features = centered.n_samples, centered.X_offset.shape[0]
     # float32 X stays float32; coefficients and residuals are kept in float64
