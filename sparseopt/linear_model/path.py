@@ -11,8 +11,8 @@ intercept; ``fit_path`` (used by the CV estimators) centres the data first when 
 import numpy as np
 
 from sparseopt import design
-from sparseopt.solvers.working_set import (centered_residual, feature_lipschitz, prepare_least_squares,
-                                          solve_penalized_least_squares)
+from sparseopt.solvers.working_set import (centered_residual, feature_correlations, feature_lipschitz,
+                                          prepare_least_squares, solve_penalized_least_squares)
 from sparseopt.validation import check_design, check_scalar_range, check_target, check_vector
 
 
@@ -46,8 +46,8 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
     coef = np.zeros(n_features) if coef_init is None else check_vector(coef_init, "coef_init", n_features)
     residual_s = y_c - design.x_dot(centered.X, coef)  # r_s = y - X coef, kept along the path
     # |X_c^T r| / n at the previous point's solution, or upper bounds on it: what the strong rule needs
-    correlation_bounds = np.abs(_gradient(centered, residual_s))
-    gradient_scale = np.max(correlation_bounds if not np.any(coef) else np.abs(_gradient(centered, y_c)))
+    correlation_bounds = np.abs(feature_correlations(centered, residual_s))
+    gradient_scale = np.max(correlation_bounds if not np.any(coef) else np.abs(feature_correlations(centered, y_c)))
     previous_alpha = max(alphas[0], 0.0 if np.any(coef) else gradient_scale / max(l1_ratio, 1e-3))
     lipschitz = feature_lipschitz(centered)
     for k, alpha in enumerate(alphas):
@@ -55,7 +55,7 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
         if strong_rules:
             threshold = (2 * alpha - previous_alpha) * l1_ratio
             unsure = np.flatnonzero(np.isfinite(correlation_bounds) & (correlation_bounds >= threshold))
-            correlation_bounds[unsure] = np.abs(_gradient(centered, residual_s, unsure))  # bounds made exact
+            correlation_bounds[unsure] = np.abs(feature_correlations(centered, residual_s, unsure))  # bounds made exact
             strong_set = _strong_set(correlation_bounds, threshold)
         # the bounds hold at the previous solution's residual: the solver moves them by its distance to the new one
         bounds_residual = centered_residual(centered, residual_s, coef)
@@ -66,12 +66,11 @@ def fit_path(X, y, alphas, *, l1_ratio=1.0, eps=1e-3, fit_intercept=False, sampl
             centered, y_c, np.full(n_features, alpha * l1_ratio), np.full(n_features, alpha * (1 - l1_ratio)),
             positive=positive, coef_init=coef, max_iter=max_iter, tol=tol, strong_set=strong_set,
             correlation_bounds=correlation_bounds if strong_rules else None, bounds_residual=bounds_residual,
-            gradient_scale=gradient_scale,
-            lipschitz=lipschitz, residual_init=residual_s)
+            gradient_scale=gradient_scale, lipschitz=lipschitz, residual_init=residual_s)
         coef, residual_s, previous_alpha = result.coef, result.residual, alpha
         if strong_rules:
             correlation_bounds = (result.correlation_bounds if result.converged
-                                  else np.abs(_gradient(centered, residual_s)))
+                                  else np.abs(feature_correlations(centered, residual_s)))
         coefs[k], dual_gaps[k], n_iters[k] = coef, result.stop_crit, result.n_iter
         if verbose:
             kept = "all" if strong_set is None else strong_set.size
@@ -92,14 +91,6 @@ def _extrapolate(older, old, older_alpha, old_alpha, alpha):
     predicted = old[both] + (old[both] - older[both]) * (alpha - old_alpha) / (old_alpha - older_alpha)
     start[both] = np.where(np.sign(predicted) == np.sign(old[both]), predicted, 0.0)
     return start
-
-
-def _gradient(centered, residual_s, columns=None):
-    """(X_c^T r / n)[columns] from r_s = y - X w (r = r_s + d m^T w, and X_c^T r = X^T r_s - m d^T r_s): all
-    columns by default."""
-    weighted_sum = centered.row_scale @ residual_s
-    offset = centered.X_offset if columns is None else centered.X_offset[columns]
-    return (design.xt_dot(centered.X, residual_s, columns) - offset * weighted_sum) / centered.n_samples
 
 
 def _strong_set(correlations, threshold):

@@ -107,9 +107,12 @@ def feature_lipschitz(centered):
     return np.maximum((design.column_sq_norms(centered.X) - n * centered.X_offset ** 2) / n, 0.0)
 
 
-def _correlations(centered, residual_s, weighted_sum, columns):
-    """(X_c^T r)[columns] = (X^T r_s - m S)[columns]."""
-    return design.xt_dot(centered.X, residual_s, columns) - centered.X_offset[columns] * weighted_sum
+def feature_correlations(centered, residual_s, columns=None):
+    """(X_c^T r / n)[columns] from the kernels' residual r_s = y - X w (all columns by default): with
+    r = r_s + d m^T w and X^T d = n m, X_c^T r = X^T r_s - m d^T r_s."""
+    offset = centered.X_offset if columns is None else centered.X_offset[columns]
+    return (design.xt_dot(centered.X, residual_s, columns) - offset * (centered.row_scale @ residual_s)) \
+        / centered.n_samples
 
 
 def _violations(gradient, coef, l1, l2, positive):
@@ -165,7 +168,6 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         l1, l2 = np.full(n_features, float(nonconvex.alpha)), np.zeros(n_features)
         _check_nonconvex_steps(kind, shape, lipschitz)
     l1, l2 = np.asarray(l1, dtype=float), np.asarray(l2, dtype=float)
-    all_features = np.arange(n_features)
     unpenalized = (l1 == 0) & (l2 == 0)
     # an unpenalized feature makes the dual point infeasible away from the optimum: no safe test then
     screening = screening and kind == ELASTIC_NET and not np.any(unpenalized)
@@ -175,7 +177,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         in_problem[strong_set] = True
     candidates = np.flatnonzero(in_problem)
     if gradient_scale is None and (strong_set is not None or np.any(coef)):
-        gradient_scale = np.max(np.abs(_correlations(centered, y, float(centered.row_scale @ y), all_features))) / n
+        gradient_scale = np.max(np.abs(feature_correlations(centered, y)))
     kkt_violations, n_iter = 0, 0
     while True:
         weighted_sum, iterations, stop_crit, stop_tol, converged, active, correlations, trace = working_set_solve(
@@ -193,7 +195,7 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         if correlation_bounds is not None:
             drift = np.linalg.norm(centered_residual(centered, residual_s, coef) - bounds_residual) / n
             outside_bounds = correlation_bounds[outside] + np.sqrt(n * lipschitz[outside]) * drift
-        outside_bounds, violators = _kkt_check(centered, coef, residual_s, weighted_sum, outside, outside_bounds,
+        outside_bounds, violators = _kkt_check(centered, coef, residual_s, outside, outside_bounds,
                                                l1, l2, positive)
         if violators.size == 0:
             bounds = np.full(n_features, np.inf)
@@ -222,13 +224,13 @@ def _print_trace(trace, first_iteration, stop_tol, kind):
               flush=True)
 
 
-def _kkt_check(centered, coef, residual_s, weighted_sum, outside, bounds, l1, l2, positive):
+def _kkt_check(centered, coef, residual_s, outside, bounds, l1, l2, positive):
     """KKT check of the features ``outside`` the problem solved (all zero), given upper bounds on their
     |X_c_j^T r| / n: X_c_j^T r is computed where the bound reaches l1_j, and a feature violates when
     |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with positive=True). Returns the bounds, exact where
     computed, and the violators."""
     unsure = np.flatnonzero(~(bounds <= l1[outside]))
-    correlations = _correlations(centered, residual_s, weighted_sum, outside[unsure]) / centered.n_samples
+    correlations = feature_correlations(centered, residual_s, outside[unsure])
     bounds = bounds.copy()
     bounds[unsure] = np.abs(correlations)
     scores = _violations(-correlations, coef[outside[unsure]], l1[outside[unsure]], l2[outside[unsure]], positive)
