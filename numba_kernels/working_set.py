@@ -35,19 +35,24 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from numba_kernels.cd import ELASTIC_NET, _column_axpy, _column_dot, _derivative, cd_working_set
+from numba_kernels.cd import (ELASTIC_NET, REORDER, _column_axpy, _derivative, cd_working_set, centred_correlation,
+                              csc_column_dot, dense_column_dot)
 
 TRACE_COLUMNS = 5  # per outer iteration: criterion, features in the problem, non-zeros, working set, CD epochs
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=REORDER)
 def _correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum, features):
     """c_k = (X_j^T r_s - m_j S) / n for j = features[k], in parallel over the features."""
     out = np.empty(features.shape[0])
-    for k in prange(features.shape[0]):
-        j = features[k]
-        out[k] = (_column_dot(X_data, X_indices, X_indptr, n_samples, j, residual_s) - X_offset[j] * weighted_sum) \
-            / n_samples
+    if X_indptr.shape[0] == 0:
+        for k in prange(features.shape[0]):
+            out[k] = centred_correlation(dense_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
+                                         residual_s, X_offset, weighted_sum)
+    else:
+        for k in prange(features.shape[0]):
+            out[k] = centred_correlation(csc_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
+                                         residual_s, X_offset, weighted_sum)
     return out
 
 
