@@ -144,7 +144,7 @@ def _anderson_weights(iterates):
     (U U^T) z = 1 with U the K differences, c = z / sum z; the extrapolation is sum_k c_k x_{k+1}."""
     n_differences = iterates.shape[0] - 1
     gram = np.zeros((n_differences, n_differences))
-    for a in range(n_differences):  # plain loops, no BLAS (see _objective)
+    for a in range(n_differences):  # plain loops, no BLAS (see _loss)
         for b in range(a + 1):
             total = 0.0
             for k in range(iterates.shape[1]):
@@ -191,6 +191,12 @@ def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, worki
     """
     size = working_set.shape[0]
     history = np.zeros((anderson_every + 1, size))
+    offset_outside = 0.0  # m^T w over the features outside the working set (fixed here)
+    if anderson_every > 0 and kind == ELASTIC_NET:
+        for j in range(w.shape[0]):
+            offset_outside += X_offset[j] * w[j]
+        for j in working_set:
+            offset_outside -= X_offset[j] * w[j]
     violation = np.inf
     epoch = 0
     for epoch in range(1, max_epochs + 1):
@@ -208,7 +214,8 @@ def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, worki
                 history[slot, k] = w[working_set[k]]
             if slot == anderson_every:
                 weighted_sum = _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum,
-                                                  working_set, history, l1, l2, positive, X_offset, n_samples)
+                                                  offset_outside, working_set, history, l1, l2, positive, X_offset,
+                                                  n_samples)
         if epoch % check_every == 0 or epoch == max_epochs:
             violation = _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set,
                                                l1, l2, positive, kind, shape, X_offset, n_samples)
@@ -218,9 +225,11 @@ def cd_working_set(X_data, X_indices, X_indptr, w, residual, weighted_sum, worki
 
 
 @njit(cache=True, fastmath=REORDER)
-def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, history, l1, l2,
-                       positive, X_offset, n_samples):
-    """Replace w on the working set by the Anderson extrapolation of ``history`` if it lowers the objective."""
+def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, offset_outside, working_set, history,
+                       l1, l2, positive, X_offset, n_samples):
+    """Replace w on the working set by the Anderson extrapolation of ``history`` if it lowers the objective.
+    ``offset_outside`` is the sum of m_j w_j over the features outside the working set, which the inner solve
+    does not move: the comparison then costs O(n + |working set|), not O(p)."""
     weights = _anderson_weights(history)
     if weights.shape[0] == 0:
         return weighted_sum
@@ -231,17 +240,19 @@ def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, w
         candidate = np.maximum(candidate, 0.0)
     new_residual = residual.copy()
     new_sum = weighted_sum
+    current_offset, trial_offset, current_penalty, trial_penalty = offset_outside, offset_outside, 0.0, 0.0
     for k in range(working_set.shape[0]):
         j = working_set[k]
         delta = candidate[k] - w[j]
         if delta != 0.0:
             _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -delta, new_residual)
             new_sum -= delta * n_samples * X_offset[j]
-    current = _objective(residual, weighted_sum, X_offset, w, working_set, l1, l2, n_samples)
-    trial = w.copy()
-    for k in range(working_set.shape[0]):
-        trial[working_set[k]] = candidate[k]
-    if _objective(new_residual, new_sum, X_offset, trial, working_set, l1, l2, n_samples) < current:
+        current_offset += X_offset[j] * w[j]
+        trial_offset += X_offset[j] * candidate[k]
+        current_penalty += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
+        trial_penalty += l1[j] * abs(candidate[k]) + 0.5 * l2[j] * candidate[k] * candidate[k]
+    if _loss(new_residual, new_sum, trial_offset, n_samples) + trial_penalty \
+            < _loss(residual, weighted_sum, current_offset, n_samples) + current_penalty:
         residual[:] = new_residual
         for k in range(working_set.shape[0]):
             w[working_set[k]] = candidate[k]
@@ -250,16 +261,22 @@ def _try_extrapolation(X_data, X_indices, X_indptr, w, residual, weighted_sum, w
 
 
 @njit(cache=True)
-def _objective(residual_s, weighted_sum, X_offset, w, working_set, l1, l2, n_samples):
-    """1/(2n) ||r||^2 + penalty on the working set, with ||r||^2 = ||r_s||^2 + 2 c S + n c^2, c = m^T w
-    (r = r_s + d c, d^T d = n)."""
-    offset_dot, squared = 0.0, 0.0
-    for j in range(w.shape[0]):  # plain loops: a BLAS call from compiled code cost up to 20 ms on busy cores
-        offset_dot += X_offset[j] * w[j]
-    for i in range(residual_s.shape[0]):
+def _loss(residual_s, weighted_sum, offset_dot, n_samples):
+    """1/(2n) ||r||^2 with ||r||^2 = ||r_s||^2 + 2 c S + n c^2 for c = m^T w = ``offset_dot`` (r = r_s + d c,
+    d^T d = n)."""
+    squared = 0.0
+    for i in range(residual_s.shape[0]):  # plain loops: a BLAS call from compiled code cost up to 20 ms on busy cores
         squared += residual_s[i] * residual_s[i]
-    squared += 2.0 * offset_dot * weighted_sum + n_samples * offset_dot * offset_dot
-    return 0.5 * squared / n_samples + _penalty_value(w, working_set, l1, l2)
+    return 0.5 * (squared + 2.0 * offset_dot * weighted_sum + n_samples * offset_dot * offset_dot) / n_samples
+
+
+@njit(cache=True)
+def _objective(residual_s, weighted_sum, X_offset, w, working_set, l1, l2, n_samples):
+    """1/(2n) ||r||^2 + penalty on the working set."""
+    offset_dot = 0.0
+    for j in range(w.shape[0]):
+        offset_dot += X_offset[j] * w[j]
+    return _loss(residual_s, weighted_sum, offset_dot, n_samples) + _penalty_value(w, working_set, l1, l2)
 
 
 @njit(cache=True, fastmath=REORDER)
