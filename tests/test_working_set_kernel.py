@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from numba_kernels.working_set import _duality_gap, _largest_positive
+from numba_kernels.working_set import _duality_gap, _kth_smallest, _largest_positive
 
 
 @pytest.mark.parametrize("size", [0, 1, 5, 9, 12])
@@ -14,6 +14,28 @@ def test_largest_positive_picks_the_top_scores_in_index_order(size):
     expected = np.sort(np.argsort(-scores, kind="stable")[:min(size, np.count_nonzero(scores))])
     assert chosen.size == expected.size and np.all(np.diff(chosen) > 0) and np.all(scores[chosen] > 0)
     np.testing.assert_array_equal(np.sort(scores[chosen]), np.sort(scores[expected]))
+
+
+def test_largest_positive_matches_a_stable_sort_on_random_scores():
+    """Against NumPy on 200 random score vectors (Gaussian, or integers with many ties, some infinite): the chosen
+    indices are exactly the first ``size`` of a stable sort by decreasing score, in ascending order."""
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        m = int(rng.integers(1, 50))
+        scores = rng.integers(-2, 5, m).astype(float) if trial % 2 else rng.standard_normal(m)
+        scores[rng.random(m) < 0.1] = np.inf
+        positive = np.flatnonzero(scores > 0)
+        for size in range(m + 2):
+            expected = np.sort(positive[np.argsort(-scores[positive], kind="stable")[:size]])
+            np.testing.assert_array_equal(_largest_positive(scores, size), expected)
+
+
+def test_kth_smallest_is_the_sorted_value():
+    rng = np.random.default_rng(1)
+    for m in (1, 2, 3, 10, 101):
+        values = np.concatenate([rng.standard_normal(m), rng.integers(0, 3, m).astype(float)])  # with ties
+        for k in range(values.size):
+            assert _kth_smallest(values.copy(), k) == np.sort(values)[k]
 
 
 @pytest.mark.parametrize("positive", [False, True])
