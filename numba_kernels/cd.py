@@ -294,6 +294,7 @@ def _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_su
 @njit(inline="always")
 def _largest_violation(column_dot, X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, l1, l2,
                        positive, kind, shape, X_offset, n_samples):
+    """The loop of _working_set_violation with the storage's ``column_dot``."""
     worst = 0.0
     for j in working_set:
         gradient_j = -centred_correlation(column_dot, X_data, X_indices, X_indptr, n_samples, j, residual, X_offset,
