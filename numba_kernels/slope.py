@@ -3,14 +3,15 @@ coordinate-descent epoch of the hybrid SLOPE solver.
 
 Sorted-L1 norm: J_lambda(x) = sum_i lambda_i |x|_(i), lambda non-increasing and non-negative. Group sorted-L1
 norm: J_lambda(||x_g||) over the groups g (group_indices[group_ptr[g]:group_ptr[g + 1]] hold group g). Dense X
-comes as its Fortran-order ravel with empty index arrays, CSC X as its three arrays (as in ``numba_kernels.cd``).
+comes as its Fortran-order ravel with empty index arrays, CSC X as its three arrays (as in ``numba_kernels.cd``);
+the hybrid solver picks the storage once and inlines that storage's column helpers from ``numba_kernels.cd``.
 """
 import math
 
 import numpy as np
 from numba import njit
 
-from numba_kernels.cd import _column_axpy, _column_dot
+from numba_kernels.cd import REORDER, csc_column_axpy, csc_column_dot, dense_column_axpy, dense_column_dot
 from numba_kernels.prox import prox_sorted_l1
 
 
@@ -150,8 +151,9 @@ def _move_cluster(values, sizes, members, k, start, new_value):
     return new_values, new_sizes, np.concatenate((rest[:cut], block, rest[cut:]))
 
 
-@njit(cache=True)
-def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambda_cumsum, column_sq_norms):
+@njit(inline="always")
+def slope_cd_epoch(column_dot, column_axpy, X_data, X_indices, X_indptr, n_samples, columns, coef, residual,
+                   lambda_cumsum, column_sq_norms):
     """One cyclic pass of cluster coordinate descent for 1/(2n) ||r||^2 + J_lambda(beta), r = y - X beta - b.
 
     The clusters are the groups of non-zero coefficients of equal magnitude, visited from the largest (one
@@ -159,8 +161,9 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
     x~ = sum_{j in C} sign(beta_j) X_j: with gamma = x~^T r / n and xi = ||x~||^2 / n, its magnitude c becomes
     T(c xi + gamma) from ``slope_cluster_threshold``; the cluster structure is then updated (moved, merged or
     dropped) in O(size of the support). Zero coefficients do not move (the proximal gradient steps of the hybrid
-    solver bring them in). ``coef`` and ``residual`` are updated in place. A cluster of one feature j needs no
-    direction vector: gamma = sign(beta_j) X_j^T r / n and xi = ||X_j||^2 / n from ``column_sq_norms``.
+    solver bring them in). ``coef`` (of the features ``columns`` of X) and ``residual`` are updated in place. A
+    cluster of one feature j needs no direction vector: gamma = sign(beta_j) X_j^T r / n and xi = ||X_j||^2 / n
+    from ``column_sq_norms``. ``column_dot`` and ``column_axpy`` are the storage's helpers.
     """
     values, sizes, members = _clusters(coef)
     starts = np.cumsum(sizes) - sizes
@@ -181,11 +184,12 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
         if cluster.shape[0] == 1:
             sign = math.copysign(1.0, coef[representative])
             xi = column_sq_norms[representative] / n_samples
-            gamma = sign * _column_dot(X_data, X_indices, X_indptr, n_samples, representative, residual) / n_samples
+            gamma = sign * column_dot(X_data, X_indices, X_indptr, n_samples, columns[representative],
+                                      residual) / n_samples
         else:
             direction[:] = 0.0
             for j in cluster:
-                _column_axpy(X_data, X_indices, X_indptr, n_samples, j, math.copysign(1.0, coef[j]), direction)
+                column_axpy(X_data, X_indices, X_indptr, n_samples, columns[j], math.copysign(1.0, coef[j]), direction)
             xi = np.dot(direction, direction) / n_samples
             gamma = np.dot(direction, residual) / n_samples
         if xi == 0.0:
@@ -195,7 +199,8 @@ def slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambd
         if new == value:
             continue
         if cluster.shape[0] == 1:
-            _column_axpy(X_data, X_indices, X_indptr, n_samples, representative, -(new - value) * sign, residual)
+            column_axpy(X_data, X_indices, X_indptr, n_samples, columns[representative], -(new - value) * sign,
+                        residual)
         else:
             residual -= (new - value) * direction
         for j in cluster:
@@ -225,23 +230,22 @@ def sorted_dual_norm_kernel(values, lambdas):
     return best
 
 
-@njit(cache=True)
-def _residual(X_data, X_indices, X_indptr, n_samples, y, coef, intercept):
-    """r = y - X coef - intercept (loops over the non-zero coefficients only)."""
+@njit(inline="always")
+def _residual(column_axpy, X_data, X_indices, X_indptr, n_samples, columns, y, coef, intercept):
+    """r = y - X_E coef - intercept, X_E the columns ``columns`` of X (loops over the non-zero coefficients only)."""
     residual = y - intercept
-    for j in range(coef.shape[0]):
-        if coef[j] != 0.0:
-            _column_axpy(X_data, X_indices, X_indptr, n_samples, j, -coef[j], residual)
+    for k in range(coef.shape[0]):
+        if coef[k] != 0.0:
+            column_axpy(X_data, X_indices, X_indptr, n_samples, columns[k], -coef[k], residual)
     return residual
 
 
-@njit(cache=True)
-def _scaled_correlations(X_data, X_indices, X_indptr, n_samples, residual):
-    """X^T r / n, the negative gradient of 1/(2n) ||r||^2."""
-    n_features = X_indptr.shape[0] - 1 if X_indptr.shape[0] > 0 else X_data.shape[0] // n_samples
-    out = np.empty(n_features)
-    for j in range(n_features):
-        out[j] = _column_dot(X_data, X_indices, X_indptr, n_samples, j, residual) / n_samples
+@njit(inline="always")
+def _scaled_correlations(column_dot, X_data, X_indices, X_indptr, n_samples, columns, residual):
+    """X_E^T r / n for the columns ``columns`` of X: the negative gradient of 1/(2n) ||r||^2 in their coefficients."""
+    out = np.empty(columns.shape[0])
+    for k in range(columns.shape[0]):
+        out[k] = column_dot(X_data, X_indices, X_indptr, n_samples, columns[k], residual) / n_samples
     return out
 
 
@@ -275,59 +279,80 @@ def sorted_norm_kernel(values, lambdas):
     return total
 
 
-@njit(cache=True)
-def slope_hybrid_solve(X_data, X_indices, X_indptr, n_samples, y, coef, intercept, lambdas, fit_intercept,
+@njit(cache=True, fastmath=REORDER)
+def slope_hybrid_solve(X_data, X_indices, X_indptr, n_samples, y, coef, intercept, columns, lambdas, fit_intercept,
                        lipschitz, tol, max_iter, pgd_every):
-    """Hybrid coordinate descent (Larsson et al. 2023) for 1/(2n) ||y - X coef - b||^2 + J_lambda(coef).
+    """Hybrid coordinate descent (Larsson et al. 2023) for 1/(2n) ||y - X_E w - b||^2 + J_lambda(w), w = coef[E]
+    for the columns E = ``columns`` of X (the other entries of ``coef`` are 0 and stay 0).
 
-    Iteration k = 1, 1 + pgd_every, ... computes c = X^T r / n, stops if ``slope_relative_gap`` <= tol, else takes a
-    proximal gradient step coef <- prox_{J / L}(coef + c / L) with backtracking (L doubles until
-    f(coef+) <= f(coef) - c^T d + L / 2 ||d||^2, d = coef+ - coef; it lets clusters split and zeros enter); the
-    other iterations are cluster CD epochs (``slope_cd_epoch``). With an intercept, b <- b + mean(r) after each.
-    ``coef`` is updated in place; ``lipschitz`` is the first L tried (a lower bound is fine; 0 means
-    max_j ||X_j||^2 / n, a lower bound of ||X||_2^2 / n).
-    Returns (intercept, n_iter, relative gap, converged, L).
+    Iteration k = 1, 1 + pgd_every, ... computes c = X_E^T r / n, stops if ``slope_relative_gap`` <= tol, else takes
+    a proximal gradient step w <- prox_{J / L}(w + c / L) with backtracking (L doubles until
+    f(w+) <= f(w) - c^T d + L / 2 ||d||^2, d = w+ - w; it lets clusters split and zeros enter); the other iterations
+    are cluster CD epochs (``slope_cd_epoch``). With an intercept, b <- b + mean(r) after each. ``coef`` is updated
+    in place; ``lipschitz`` is the first L tried (a lower bound is fine; 0 means max_j ||X_j||^2 / n over E, a lower
+    bound of ||X_E||_2^2 / n). Returns (intercept, n_iter, relative gap, converged, L, X^T u) with
+    u = -r / n, the gradient of the loss in all coefficients (for a path's KKT check).
     """
+    if X_indptr.shape[0] == 0:
+        return _hybrid_solve(dense_column_dot, dense_column_axpy, X_data, X_indices, X_indptr, n_samples, y, coef,
+                             intercept, columns, lambdas, fit_intercept, lipschitz, tol, max_iter, pgd_every)
+    return _hybrid_solve(csc_column_dot, csc_column_axpy, X_data, X_indices, X_indptr, n_samples, y, coef, intercept,
+                         columns, lambdas, fit_intercept, lipschitz, tol, max_iter, pgd_every)
+
+
+@njit(inline="always")
+def _hybrid_solve(column_dot, column_axpy, X_data, X_indices, X_indptr, n_samples, y, coef, intercept, columns,
+                  lambdas, fit_intercept, lipschitz, tol, max_iter, pgd_every):
     n = n_samples
     lambda_cumsum = np.zeros(lambdas.shape[0] + 1)
     lambda_cumsum[1:] = np.cumsum(lambdas)
-    n_features = coef.shape[0]
+    n_features = columns.shape[0]
+    w = coef[columns]
     column_sq_norms = np.empty(n_features)
-    for j in range(n_features):
-        column_sq_norms[j] = _column_sq_norm(X_data, X_indices, X_indptr, n_samples, j)
+    for k in range(n_features):
+        column_sq_norms[k] = _column_sq_norm(X_data, X_indices, X_indptr, n_samples, columns[k])
     if lipschitz <= 0.0:
         lipschitz = max(np.max(column_sq_norms) / n if n_features > 0 else 0.0, 1e-300)
-    residual = _residual(X_data, X_indices, X_indptr, n_samples, y, coef, intercept)
+    residual = _residual(column_axpy, X_data, X_indices, X_indptr, n_samples, columns, y, w, intercept)
     crit = np.inf
-    for n_iter in range(1, max_iter + 1):
-        if (n_iter - 1) % pgd_every == 0:
-            correlations = _scaled_correlations(X_data, X_indices, X_indptr, n_samples, residual)
-            crit = slope_relative_gap(residual, y, coef, intercept, correlations, lambdas, fit_intercept)
+    converged = False
+    n_iter = max_iter
+    for iteration in range(1, max_iter + 1):
+        if (iteration - 1) % pgd_every == 0:
+            correlations = _scaled_correlations(column_dot, X_data, X_indices, X_indptr, n_samples, columns, residual)
+            crit = slope_relative_gap(residual, y, w, intercept, correlations, lambdas, fit_intercept)
             if crit <= tol:
-                return intercept, n_iter, crit, True, lipschitz
+                converged, n_iter = True, iteration
+                break
             loss = 0.5 * (residual @ residual) / n
             while True:
-                candidate = prox_sorted_l1(coef + correlations / lipschitz, 1.0 / lipschitz, lambdas)
-                step = candidate - coef
-                new_residual = _residual(X_data, X_indices, X_indptr, n_samples, y, candidate, intercept)
+                candidate = prox_sorted_l1(w + correlations / lipschitz, 1.0 / lipschitz, lambdas)
+                step = candidate - w
+                new_residual = _residual(column_axpy, X_data, X_indices, X_indptr, n_samples, columns, y, candidate,
+                                         intercept)
                 bound = loss - correlations @ step + 0.5 * lipschitz * (step @ step)
                 if 0.5 * (new_residual @ new_residual) / n <= bound * (1 + 1e-12) + 1e-300:
                     break
                 lipschitz *= 2.0
-            coef[:] = candidate
+            w[:] = candidate
             residual = new_residual
         else:
-            slope_cd_epoch(X_data, X_indices, X_indptr, n_samples, coef, residual, lambda_cumsum, column_sq_norms)
+            slope_cd_epoch(column_dot, column_axpy, X_data, X_indices, X_indptr, n_samples, columns, w, residual,
+                           lambda_cumsum, column_sq_norms)
         if fit_intercept:
             shift = np.mean(residual)
             intercept += shift
             residual -= shift
-    return intercept, max_iter, crit, False, lipschitz
+    coef[columns] = w
+    gradient = np.empty(coef.shape[0])
+    for j in range(coef.shape[0]):
+        gradient[j] = -column_dot(X_data, X_indices, X_indptr, n_samples, j, residual) / n_samples
+    return intercept, n_iter, crit, converged, lipschitz, gradient
 
 
 @njit(cache=True)
 def _column_sq_norm(X_data, X_indices, X_indptr, n_samples, j):
-    """||X_j||^2 (same storage convention as _column_dot)."""
+    """||X_j||^2, either storage."""
     if X_indptr.shape[0] == 0:
         column = X_data[j * n_samples:(j + 1) * n_samples]
         return column @ column

@@ -253,7 +253,7 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
     # FISTA and the splitting need a Lipschitz bound (the hybrid solver backtracks from the column norms): it is
     # estimated here for the smaller fits (as the solvers would), and reused while the fitted set stays the same
     # (a fit to the loose gap, then to tol; a tightened Sparse-group SLOPE fit)
-    needs_lipschitz = resolved_solver(solver, datafit, penalty) != "hybrid"
+    hybrid = resolved_solver(solver, datafit, penalty) == "hybrid"
     margin = 1.05 if resolved_solver(solver, datafit, penalty) == "splitting" else 1.0  # FISTA backtracks, PD3O not
     last_set, last_lipschitz = None, None
     for k, alpha in enumerate(alphas):
@@ -276,30 +276,36 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
         while True:
             features = np.flatnonzero(kept)
             whole = features.size == n_features
-            sub_X = X if whole else X[:, features]
+            sub_X = X if whole or hybrid else X[:, features]
             lipschitz = None
             if features.size > FULL_LIPSCHITZ_SHARE * n_features:
                 if full_lipschitz is None:
                     full_lipschitz = datafit.lipschitz(X, tol=1e-3) * 1.05
                 lipschitz = full_lipschitz
-            elif needs_lipschitz and features.size:
+            elif not hybrid and features.size:
                 if last_set is None or not np.array_equal(features, last_set):
                     last_set, last_lipschitz = features, datafit.lipschitz(sub_X, tol=1e-3) * margin
                 lipschitz = last_lipschitz
-            if features.size == 0:  # nothing kept: w = 0 with the best intercept, then the KKT check
-                result = SlopeResult(np.zeros(0), null_b, 0, 0.0, True, np.zeros(0))
+            if hybrid and features.size:  # on the columns of X, returning the full gradient: no copy, no product
+                result = solve_hybrid(X, y, datafit, penalty, alpha, columns=features, fit_intercept=fit_intercept,
+                                      coef_init=coef, intercept_init=intercept, tol=fit_tol, max_iter=max_iter,
+                                      lipschitz=lipschitz)
+                coef, intercept, grad = result.coef, result.intercept, result.gradient
             else:
-                result = solve(sub_X, y, datafit, penalty if whole else penalty.restrict(features), alpha,
-                               solver=solver, fit_intercept=fit_intercept, coef_init=coef[features],
-                               intercept_init=intercept, group_dual_init=group_dual[features], tol=fit_tol,
-                               max_iter=max_iter, lipschitz=lipschitz)
-            coef = np.zeros(n_features)
-            coef[features], intercept = result.coef, result.intercept
-            if result.group_dual is not None:
-                group_dual[features] = result.group_dual
-            predictor = (design.x_dot(sub_X, result.coef) if features.size else np.zeros(y.size)) + intercept
-            raw_gradient = datafit.raw_gradient(y, predictor)  # X w = X_E w_E: the product costs |E|, not p
-            grad = design.xt_dot(X, raw_gradient).astype(float)
+                if features.size == 0:  # nothing kept: w = 0 with the best intercept, then the KKT check
+                    result = SlopeResult(np.zeros(0), null_b, 0, 0.0, True, np.zeros(0))
+                else:
+                    result = solve(sub_X, y, datafit, penalty if whole else penalty.restrict(features), alpha,
+                                   solver=solver, fit_intercept=fit_intercept, coef_init=coef[features],
+                                   intercept_init=intercept, group_dual_init=group_dual[features], tol=fit_tol,
+                                   max_iter=max_iter, lipschitz=lipschitz)
+                coef = np.zeros(n_features)
+                coef[features], intercept = result.coef, result.intercept
+                if result.group_dual is not None:
+                    group_dual[features] = result.group_dual
+                predictor = (design.x_dot(sub_X, result.coef) if features.size else np.zeros(y.size)) + intercept
+                raw_gradient = datafit.raw_gradient(y, predictor)  # X w = X_E w_E: the product costs |E|, not p
+                grad = design.xt_dot(X, raw_gradient).astype(float)
             n_iters[k] += result.n_iter
             records["feature_iterations"][k] += features.size * result.n_iter
             crit = result.stop_crit

@@ -41,8 +41,9 @@ STEP_FACTOR = 1.9  # PD3O step gamma = STEP_FACTOR / L; the method converges for
 
 
 class SlopeResult(NamedTuple):
-    """coef, intercept, iterations, final relative gap, whether it reached tol, and the dual variable s of the
-    group norm (per feature; None when the solver has none)."""
+    """coef, intercept, iterations, final relative gap, whether it reached tol, the dual variable s of the group
+    norm (per feature; None when the solver has none), and the gradient X^T u of the datafit in all coefficients
+    at the solution (the hybrid solver's; None from the others)."""
 
     coef: np.ndarray
     intercept: float
@@ -50,6 +51,7 @@ class SlopeResult(NamedTuple):
     stop_crit: float
     converged: bool
     group_dual: object = None
+    gradient: object = None
 
 
 def split_gradient(penalty, gradient, group_dual):
@@ -175,27 +177,31 @@ def _packed(X):
 
 @solver_threads
 def solve_hybrid(X, y, datafit, penalty, alpha, *, fit_intercept, coef_init=None, intercept_init=0.0, tol=1e-6,
-                 max_iter=10_000, pgd_every=5, lipschitz=None):
+                 max_iter=10_000, pgd_every=5, lipschitz=None, columns=None):
     """SLOPE least squares by hybrid coordinate descent (Larsson et al. 2023), the whole loop in one compiled
     kernel (``numba_kernels.slope.slope_hybrid_solve``).
 
     Iterations alternate one proximal gradient step (step 1/L with backtracking, from which the gap is checked)
     and pgd_every - 1 cluster coordinate descent epochs; with an intercept, b <- b + mean(r) after each. L starts
     at the given bound, else at max_j ||X_j||^2 / n (a lower bound of ||X||_2^2 / n that backtracking raises).
+    With ``columns`` (sorted indices E), only w_E is fitted, the other coefficients being 0 (coef_init is then
+    of length p and 0 outside E): the problem of the restricted penalty, whose weights are the head v_1..v_|E|,
+    on the columns of X itself (no copy of X_E). The result's coef has length p either way.
     """
     if penalty.eta != 1 or not isinstance(datafit, Quadratic):
         raise ValueError("the hybrid solver is for SLOPE with the squared loss; use solver='fista'")
     n = X.shape[0]
+    columns = np.arange(X.shape[1]) if columns is None else np.asarray(columns, dtype=np.int64)
     coef = np.zeros(X.shape[1]) if coef_init is None else np.array(coef_init, dtype=float)
     intercept = float(intercept_init) if fit_intercept else 0.0
     data, indices, indptr = _packed(X)
-    intercept, n_iter, crit, converged, _ = slope_hybrid_solve(
-        data, indices, indptr, n, np.asarray(y, dtype=float), coef, intercept, alpha * penalty.variable_lambdas,
-        bool(fit_intercept), 0.0 if lipschitz is None else float(lipschitz), float(tol), int(max_iter),
-        int(pgd_every))
+    intercept, n_iter, crit, converged, _, gradient = slope_hybrid_solve(
+        data, indices, indptr, n, np.asarray(y, dtype=float), coef, intercept, columns,
+        alpha * penalty.variable_lambdas[:columns.size], bool(fit_intercept),
+        0.0 if lipschitz is None else float(lipschitz), float(tol), int(max_iter), int(pgd_every))
     if not converged:
         _warn("hybrid coordinate descent", max_iter, crit, tol)
-    return SlopeResult(coef, intercept, n_iter, crit, converged)
+    return SlopeResult(coef, intercept, n_iter, crit, converged, gradient=gradient)
 
 
 def _x_dot(X, w):
