@@ -70,6 +70,20 @@ def strong_set_size(shifted):
 
 
 @njit(cache=True)
+def dual_ball_violators(values, weights):
+    """Positions (into ``values``, non-negative) of the top k entries, k the last prefix where
+    sum_{i<=k} (values_(i) - weights_i) > 0 (values in decreasing order, ties by position): the entries that break
+    the dual-ball condition J*_weights(values) <= 1."""
+    order = np.argsort(-values, kind="mergesort")
+    excess, count = 0.0, 0
+    for i in range(values.shape[0]):
+        excess += values[order[i]] - weights[i]
+        if excess > 0.0:
+            count = i + 1
+    return order[:count]
+
+
+@njit(cache=True)
 def slope_cluster_threshold(omega, xi, cluster_size, values, sizes, skip, lambda_cumsum, skip_start=-1):
     """Minimiser over z of xi/2 z^2 - omega z + J_lambda(beta) when one cluster (cluster_size features of common
     magnitude |z|) moves and the other clusters stay (Larsson et al. 2023, the SLOPE thresholding operator).

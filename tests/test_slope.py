@@ -11,8 +11,8 @@ import scipy.sparse as sp
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from numba_kernels.slope import (slope_cluster_threshold, slope_relative_gap, sorted_dual_norm_kernel,
-                                 strong_set_size)
+from numba_kernels.slope import (dual_ball_violators, slope_cluster_threshold, slope_relative_gap,
+                                 sorted_dual_norm_kernel, strong_set_size)
 from sparseopt.linear_model import Lasso
 from sparseopt.slope import (SLOPE, GroupSLOPE, SparseGroupSLOPE, bh_lambdas, gaussian_lambdas, group_max_lambdas,
                              group_mean_lambdas, group_slope_path, oscar_lambdas, slope_path,
@@ -312,6 +312,39 @@ def test_compiled_gap_matches_the_python_gap():
         expected = relative_gap(X, y, Quadratic(), penalty, alpha, coef, intercept, y - residual, fit_intercept)[0]
         assert slope_relative_gap(residual, y, coef, intercept, correlations, lambdas,
                                   fit_intercept) == pytest.approx(expected, rel=1e-10)
+
+
+def test_dual_ball_violators_against_numpy():
+    """The compiled KKT flags against a stable NumPy sort and cumulative sum, with ties and empty prefixes."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        values = np.round(np.abs(rng.standard_normal(15)), 1)  # rounded: ties
+        weights = np.sort(np.abs(rng.standard_normal(15)))[::-1]
+        order = np.argsort(-values, kind="stable")
+        positive = np.flatnonzero(np.cumsum(values[order] - weights) > 0)
+        expected = order[:positive[-1] + 1] if positive.size else order[:0]
+        np.testing.assert_array_equal(dual_ball_violators(values, weights), expected)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_hybrid_fit_on_columns(sparse):
+    """A hybrid fit on the columns E of X equals the fit on X[:, E] with the restricted penalty, and its gradient
+    is X^T (X w + b - y) / n on all features."""
+    from sparseopt.datafits import Quadratic
+    from sparseopt.slope.solvers import solve_hybrid
+
+    X, y = make_data(4, n_samples=50, sparse=sparse)
+    penalty = build_penalty(*X.shape, eta=1.0, q=Q)
+    columns = np.array([0, 2, 3, 4, 7, 11, 20, 31])
+    options = dict(fit_intercept=True, tol=1e-12, max_iter=50_000)
+    on_columns = solve_hybrid(X, y, Quadratic(), penalty, 0.05, columns=columns, **options)
+    restricted = solve_hybrid(X[:, columns], y, Quadratic(), penalty.restrict(columns), 0.05, **options)
+    expected = np.zeros(X.shape[1])
+    expected[columns] = restricted.coef
+    np.testing.assert_allclose(on_columns.coef, expected, atol=1e-12)
+    assert on_columns.intercept == pytest.approx(restricted.intercept, abs=1e-12)
+    np.testing.assert_allclose(on_columns.gradient, X.T @ (X @ on_columns.coef + on_columns.intercept - y) / y.size,
+                               atol=1e-12)
 
 
 def test_convergence_warning_on_max_iter():

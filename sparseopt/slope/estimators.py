@@ -31,11 +31,13 @@ LOSSES = ("squared", "logistic")
 def build_penalty(n_samples, n_features, *, eta, groups=None, lambdas="bh", group_lambdas="mean", q=0.1,
                   theta1=1.0, theta2=0.5, group_weights=None):
     """The SortedGroupPenalty of the estimators' parameters (see the module docstring)."""
-    group_indices, group_ptr = check_groups(list(np.ones(n_features, dtype=int)) if groups is None else groups,
-                                            n_features)
-    feature_group = np.empty(n_features, dtype=np.int64)
-    sizes = np.diff(group_ptr)
-    feature_group[group_indices] = np.repeat(np.arange(sizes.size), sizes)
+    if groups is None:  # one group per feature
+        feature_group, sizes = np.arange(n_features, dtype=np.int64), np.ones(n_features, dtype=np.int64)
+    else:
+        group_indices, group_ptr = check_groups(groups, n_features)
+        feature_group = np.empty(n_features, dtype=np.int64)
+        sizes = np.diff(group_ptr)
+        feature_group[group_indices] = np.repeat(np.arange(sizes.size), sizes)
     # a sequence the model does not use (eta = 0 or 1) is not computed
     variable = (np.ones(n_features) if eta == 0 else
                 resolve_lambdas(lambdas, n_features, q=q, theta1=theta1, theta2=theta2, n_samples=n_samples))

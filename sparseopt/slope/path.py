@@ -240,8 +240,8 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
     if strategy == "auto":
         strategy = "previous"
     n_features = X.shape[1]
-    grad, null_b = null_gradient(X, y, datafit, fit_intercept)
-    largest = alpha_max(penalty, grad)
+    null_grad, null_b = null_gradient(X, y, datafit, fit_intercept)
+    grad, largest = null_grad, alpha_max(penalty, null_grad)
     alphas = alpha_grid(largest, n_alphas, eps) if alphas is None else np.asarray(alphas, dtype=float)
     n_points = alphas.size
     coefs, intercepts = np.zeros((n_features, n_points)), np.zeros(n_points)
@@ -258,8 +258,7 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
     last_set, last_lipschitz = None, None
     for k, alpha in enumerate(alphas):
         if alpha >= largest:  # the zero solution, known exactly
-            coef, intercept = np.zeros(n_features), null_b
-            grad = null_gradient(X, y, datafit, fit_intercept)[0]
+            coef, intercept, grad = np.zeros(n_features), null_b, null_grad
             intercepts[k] = intercept
             continue
         if screen:
@@ -287,9 +286,9 @@ def fit_path(X, y, datafit, penalty, alphas=None, *, n_alphas=20, eps=1e-2, fit_
                     last_set, last_lipschitz = features, datafit.lipschitz(sub_X, tol=1e-3) * margin
                 lipschitz = last_lipschitz
             if hybrid and features.size:  # on the columns of X, returning the full gradient: no copy, no product
-                result = solve_hybrid(X, y, datafit, penalty, alpha, columns=features, fit_intercept=fit_intercept,
-                                      coef_init=coef, intercept_init=intercept, tol=fit_tol, max_iter=max_iter,
-                                      lipschitz=lipschitz)
+                result = solve_hybrid.__wrapped__(  # the path already runs under solver_threads (17 us a call)
+                    X, y, datafit, penalty, alpha, columns=features, fit_intercept=fit_intercept, coef_init=coef,
+                    intercept_init=intercept, tol=fit_tol, max_iter=max_iter, lipschitz=lipschitz)
                 coef, intercept, grad = result.coef, result.intercept, result.gradient
             else:
                 if features.size == 0:  # nothing kept: w = 0 with the best intercept, then the KKT check

@@ -22,7 +22,7 @@ on the duality gap of the whole problem, with the dual split of ``sparse_group_s
 """
 import numpy as np
 
-from numba_kernels.slope import strong_set_size
+from numba_kernels.slope import dual_ball_violators, strong_set_size
 
 
 def strong_set(values, weights_prev, weights_new):
@@ -63,15 +63,6 @@ def screened_features(penalty, grad, alpha_prev, alpha_new, active):
     return kept | active
 
 
-def _flagged(values, tail_weights):
-    """Positions (into ``values``) of the top k entries, k the last prefix where sum(|values|_(i) - w_i) > 0:
-    the entries that break the dual-ball condition J*_w(values) <= 1 of the zero block."""
-    order = np.argsort(-values, kind="stable")
-    excess = np.cumsum(values[order] - tail_weights[:values.size])
-    positive = np.flatnonzero(excess > 0)
-    return order[:positive[-1] + 1] if positive.size else order[:0]
-
-
 def kkt_flags(penalty, alpha, coef, grad):
     """Features whose zero value breaks the KKT conditions at coef (a boolean mask over all features).
 
@@ -91,7 +82,7 @@ def kkt_flags(penalty, alpha, coef, grad):
         scores = grad if eta == 0 else _ranked_soft_threshold(grad, variable_weights)
         scores = penalty.group_values(scores)[zero_groups] / penalty.group_weights[zero_groups]
         tail = alpha * (1 - eta) * penalty.group_lambdas[np.count_nonzero(group_active):]
-        flagged_groups = zero_groups[_flagged(scores, tail)]
+        flagged_groups = zero_groups[dual_ball_violators(scores, tail)]
         flags[np.isin(penalty.feature_group, flagged_groups)] = True
         if eta == 0:
             return flags
@@ -100,7 +91,7 @@ def kkt_flags(penalty, alpha, coef, grad):
         zero = zero[considered[penalty.feature_group[zero]]]
         flags[:] = False
     tail = alpha * eta * penalty.variable_lambdas[coef.size - np.count_nonzero(coef == 0):]
-    flags[zero[_flagged(np.abs(grad[zero]), tail)]] = True
+    flags[zero[dual_ball_violators(np.abs(grad[zero]), tail)]] = True
     return flags
 
 
@@ -136,9 +127,9 @@ def sparse_group_split(penalty, alpha, coef, grad, fitted_dual):
     t[features] = np.sign(z[features]) * np.minimum(np.abs(z[features]), thresholds[free])
     dual[features] = (z[features] - t[features]) / weights[features]
     flags = np.zeros(coef.size, dtype=bool)
-    flags[zero[_flagged(np.abs(t[zero]), tail)]] = True
+    flags[zero[dual_ball_violators(np.abs(t[zero]), tail)]] = True
     zero_groups = np.flatnonzero(~group_active)
     group_tail = alpha * (1 - eta) * penalty.group_lambdas[np.count_nonzero(group_active):]
-    flagged_groups = zero_groups[_flagged(penalty.group_values(dual)[zero_groups], group_tail)]
+    flagged_groups = zero_groups[dual_ball_violators(penalty.group_values(dual)[zero_groups], group_tail)]
     flags |= np.isin(penalty.feature_group, flagged_groups) & (dual != 0)
     return dual, flags
