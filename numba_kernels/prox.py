@@ -153,10 +153,19 @@ def prox_elastic_net(v, step, alpha, l1_ratio):
 @njit(cache=True)
 def group_soft_threshold(block, threshold):
     """Block soft thresholding, the prox of threshold * ||x||_2 on one block: max(1 - threshold / ||v||, 0) v."""
-    norm = math.sqrt(np.sum(block * block))
-    if norm <= threshold:
+    scale = group_shrink_factor(math.sqrt(np.sum(block * block)), threshold)
+    if scale == 0.0:
         return np.zeros_like(block)
-    return block * block.dtype.type(1.0 - threshold / norm)
+    return block * block.dtype.type(scale)
+
+
+@njit(inline="always")
+def group_shrink_factor(norm, threshold):
+    """The factor max(1 - threshold / ||v||, 0) of block soft thresholding, from ||v|| (0 when ||v|| <= threshold),
+    for kernels that apply it in place without building the block."""
+    if norm <= threshold:
+        return 0.0
+    return 1.0 - threshold / norm
 
 
 @njit(cache=True)

@@ -26,6 +26,7 @@ else:
     prox.prox_weighted_l1(v, 0.5, 1.0, np.ones(4))
     prox.prox_elastic_net(v, 0.5, 1.0, 0.5)
     prox.group_soft_threshold(v, 0.5)
+    prox.group_shrink_factor(2.0, 0.5)
     prox.prox_group_l2(v, 0.5, 1.0, np.arange(4), np.array([0, 2, 4]), np.ones(2))
     prox.isotonic_nonincreasing(v)
     prox.prox_sorted_l1(v, 0.5, np.array([2.0, 1.5, 1.0, 0.5]))

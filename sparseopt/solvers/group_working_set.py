@@ -6,8 +6,9 @@ W_g the rows of W of the features in group g (GroupLasso: T = 1; MultiTaskLasso:
 
 The outer loop is that of ``sparseopt.solvers.working_set``, with groups in place of features: it computes the
 full gradient G = -X_c^T R / n, stops when the duality gap is at most tol * ||Y||_F^2 / n, else grows a working set
-of groups (the non-zero ones plus the worst violators, at least twice as many as are non-zero) and solves the
-problem restricted to it with ``numba_kernels.group_cd``. Dual point: U = scale R / n with
+of groups (the non-zero ones plus the worst violators, at least twice as many as are non-zero and
+``SIZE_FRACTION`` of the groups, as in ``working_set``) and solves the problem restricted to it with
+``numba_kernels.group_cd``. Dual point: U = scale R / n with
 scale = min(1, min_g l1_g / ||X_g^T R / n||_F) so that ||X_g^T U||_F <= l1_g for every group;
 D(U) = <U, Y> - n/2 ||U||_F^2. Gap Safe rule (Ndiaye et al. 2017): a group with
 ||X_g^T U||_F + ||X_g||_2 sqrt(2 gap / n) < l1_g is zero at the optimum and leaves the problem.
@@ -21,7 +22,8 @@ import scipy.sparse as sp
 
 from numba_kernels.group_cd import group_cd_working_set
 from sparseopt import design
-from sparseopt.solvers.working_set import ANDERSON_EVERY, CHECK_EVERY, INNER_TOL_FRACTION, WorkingSetResult
+from sparseopt.solvers.working_set import (ANDERSON_EVERY, CHECK_EVERY, INNER_TOL_FRACTION, SIZE_FRACTION,
+                                           WorkingSetResult)
 
 
 class Groups(NamedTuple):
@@ -49,9 +51,8 @@ def group_lipschitz(centered, group_indices, group_ptr):
 
 
 def _correlations(centered, residual_s, weighted_sum, columns):
-    """(X_c^T R)[columns] as a (len(columns), T) array, from R_s (n, T) and S (T,)."""
-    return np.column_stack([design.xt_dot(centered.X, np.ascontiguousarray(residual_s[:, t]), columns)
-                            - centered.X_offset[columns] * s_t
+    """(X_c^T R)[columns] as a (len(columns), T) array, from R_s^T (T, n) and S (T,)."""
+    return np.column_stack([design.xt_dot(centered.X, residual_s[t], columns) - centered.X_offset[columns] * s_t
                             for t, s_t in enumerate(weighted_sum)])
 
 
@@ -86,9 +87,10 @@ def solve_group_least_squares(centered, Y, groups, group_l1, *, coef_init=None, 
     n_features, n_groups = centered.X_offset.shape[0], groups.ptr.shape[0] - 1
     coef = np.zeros((n_features, n_tasks)) if coef_init is None else \
         np.array(coef_init, dtype=np.float64).reshape(n_features, n_tasks)
-    residual_s = Y2 - np.column_stack([design.x_dot(centered.X, coef[:, t]) for t in range(n_tasks)])
-    weighted_sum = centered.row_scale @ residual_s
-    gradient_scale = np.max(np.abs(_correlations(centered, Y2, centered.row_scale @ Y2,
+    Y_tasks = np.ascontiguousarray(Y2.T)  # (T, n): the kernel keeps the residual task by task
+    residual_s = Y_tasks - np.vstack([design.x_dot(centered.X, coef[:, t]) for t in range(n_tasks)])
+    weighted_sum = residual_s @ centered.row_scale
+    gradient_scale = np.max(np.abs(_correlations(centered, Y_tasks, Y_tasks @ centered.row_scale,
                                                  np.arange(n_features)))) / n
     stop_tol = tol * np.sum(Y2 ** 2) / n
     group_l1 = np.asarray(group_l1, dtype=np.float64)
@@ -109,10 +111,10 @@ def solve_group_least_squares(centered, Y, groups, group_l1, *, coef_init=None, 
         l1 = group_l1[active]
         strict = l1 > 0
         scale = min(1.0, np.min(l1[strict] / np.maximum(correlation_norms[strict], 1e-300), initial=np.inf))
-        residual = residual_s + np.outer(centered.row_scale, centered.X_offset @ coef)
+        residual = residual_s + np.outer(centered.X_offset @ coef, centered.row_scale)
         primal = 0.5 * np.sum(residual ** 2) / n + l1 @ coef_norms
         dual_point = scale * residual / n
-        gap = primal - (np.sum(dual_point * Y2) - 0.5 * n * np.sum(dual_point ** 2))
+        gap = primal - (np.sum(dual_point * Y_tasks) - 0.5 * n * np.sum(dual_point ** 2))
         scores = _violations(-correlations, coef[features], coef_norms, l1, active_sizes)
         zero = coef_norms == 0
         unpenalized_ok = np.max(correlation_norms[~strict], initial=0.0) <= tol * gradient_scale
@@ -126,7 +128,7 @@ def solve_group_least_squares(centered, Y, groups, group_l1, *, coef_init=None, 
             active, scores, coef_norms = active[~discard], scores[~discard], coef_norms[~discard]
         inner_tol = max(INNER_TOL_FRACTION * np.max(scores, initial=0.0), 1e-13 * gradient_scale)
         support = coef_norms != 0
-        size = min(active.size, max(initial_size, 2 * int(support.sum())))
+        size = min(active.size, max(initial_size, 2 * int(support.sum()), int(SIZE_FRACTION * n_groups)))
         if size == 0:
             continue
         scores[support] = np.inf
