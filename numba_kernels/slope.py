@@ -128,7 +128,13 @@ def slope_cluster_threshold(omega, xi, cluster_size, values, sizes, skip, lambda
 def _clusters(coef):
     """Clusters of the non-zero magnitudes of coef: (values, decreasing and distinct; sizes; members, the
     features of cluster 0, then of cluster 1, ...)."""
-    nonzero = np.flatnonzero(coef)
+    nonzero = np.empty(coef.shape[0], dtype=np.int64)  # a loop: Numba's np.flatnonzero is several times slower
+    count = 0
+    for j in range(coef.shape[0]):
+        if coef[j] != 0.0:
+            nonzero[count] = j
+            count += 1
+    nonzero = nonzero[:count]
     members = nonzero[np.argsort(-np.abs(coef[nonzero]))]
     values = np.empty(members.shape[0])
     sizes = np.zeros(members.shape[0], dtype=np.int64)
@@ -204,8 +210,11 @@ def slope_cd_epoch(column_dot, column_axpy, X_data, X_indices, X_indptr, n_sampl
             direction[:] = 0.0
             for j in cluster:
                 column_axpy(X_data, X_indices, X_indptr, n_samples, columns[j], math.copysign(1.0, coef[j]), direction)
-            xi = np.dot(direction, direction) / n_samples
-            gamma = np.dot(direction, residual) / n_samples
+            xi, gamma = 0.0, 0.0
+            for i in range(n_samples):  # loops, vectorized under the caller's REORDER: no BLAS call, no temporary
+                xi += direction[i] * direction[i]
+                gamma += direction[i] * residual[i]
+            xi, gamma = xi / n_samples, gamma / n_samples
         if xi == 0.0:
             continue
         new = slope_cluster_threshold(value * xi + gamma, xi, cluster.shape[0], values, sizes, k, lambda_cumsum,
@@ -216,7 +225,8 @@ def slope_cd_epoch(column_dot, column_axpy, X_data, X_indices, X_indptr, n_sampl
             column_axpy(X_data, X_indices, X_indptr, n_samples, columns[representative], -(new - value) * sign,
                         residual)
         else:
-            residual -= (new - value) * direction
+            for i in range(n_samples):
+                residual[i] -= (new - value) * direction[i]
         for j in cluster:
             coef[j] = math.copysign(1.0, coef[j]) * new
         n_clusters = values.shape[0]
