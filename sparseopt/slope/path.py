@@ -22,7 +22,9 @@ first fitted point), its fits first stop at the loose relative gap PREVIOUS_FIRS
 finds no violator there is the fit finished to ``tol`` and checked once more (the loose fit's coefficients
 warm-start the next one, so its iterations are not lost; on the Group SLOPE benchmark path at p = 5000 this cut
 the features fitted x iterations by 10%, on the SLOPE paths by 25-30%). After a point without violations the
-first fit goes straight to ``tol``, which spares a fit and a KKT gradient where little is missed. The restricted fits run on the sliced design X[:, E]. The whole path runs under the thread policy of
+first fit goes straight to ``tol``, which spares a fit and a KKT gradient where little is missed. The restricted
+FISTA and splitting fits run on the sliced design X[:, E]; the hybrid solver fits the columns E of X in place and
+returns the full gradient for the KKT check. The whole path runs under the thread policy of
 ``design.solver_threads``.
 """
 import hashlib
