@@ -29,7 +29,7 @@ from numba_kernels.prox import mcp_threshold, scad_threshold, soft_threshold
 ELASTIC_NET, MCP, SCAD = 0, 1, 2
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _coordinate_step(w_j, gradient_j, lipschitz_j, l1_j, l2_j, positive, kind, shape):
     """Exact minimiser in w_j of the quadratic model with curvature L_j plus p_j (and x >= 0)."""
     z = w_j - gradient_j / lipschitz_j
@@ -69,7 +69,7 @@ REORDER = {"reassoc", "contract", "nsz"}  # fastmath flags that let LLVM vectori
 # and costs 2.4 times more).
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def dense_column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
     """X_j^T vector for dense X. The loop runs over a slice indexed from 0: an index known to be non-negative lets
     LLVM vectorize the sum (with ``start + i`` it did not, and a dot product cost 6 times more)."""
@@ -80,7 +80,7 @@ def dense_column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
     return total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def csc_column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
     """X_j^T vector for CSC X. The loop indexes the arrays directly: a column holds few entries, and slices (each a
     reference-counted array view) cost more than the products (a CD epoch was 2 times slower with them)."""
@@ -90,7 +90,7 @@ def csc_column_dot(X_data, X_indices, X_indptr, n_samples, j, vector):
     return total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def dense_column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector):
     """vector += scale * X_j, in place, for dense X."""
     column = X_data[j * n_samples:(j + 1) * n_samples]
@@ -98,7 +98,7 @@ def dense_column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector):
         vector[i] += scale * column[i]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def csc_column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector):
     """vector += scale * X_j, in place, for CSC X."""
     for k in range(X_indptr[j], X_indptr[j + 1]):
@@ -122,7 +122,7 @@ def _column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector):
         csc_column_axpy(X_data, X_indices, X_indptr, n_samples, j, scale, vector)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def centred_correlation(column_dot, X_data, X_indices, X_indptr, n_samples, j, residual_s, X_offset, weighted_sum):
     """X_c_j^T r / n = (X_j^T r_s - m_j S) / n with the storage's ``column_dot``; its negative is
     d/dw_j 1/(2n) ||r||^2."""
@@ -159,7 +159,7 @@ def _anderson_weights(iterates):
     return z / z.sum()
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _epoch(column_dot, column_axpy, X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, lipschitz,
            l1, l2, positive, kind, shape, X_offset, n_samples):
     """One cyclic pass of exact coordinate steps over ``working_set`` with the storage's column helpers; the
@@ -291,7 +291,7 @@ def _working_set_violation(X_data, X_indices, X_indptr, w, residual, weighted_su
                               l1, l2, positive, kind, shape, X_offset, n_samples)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _largest_violation(column_dot, X_data, X_indices, X_indptr, w, residual, weighted_sum, working_set, l1, l2,
                        positive, kind, shape, X_offset, n_samples):
     """The loop of _working_set_violation with the storage's ``column_dot``."""

@@ -25,7 +25,7 @@ from numba_kernels.cd import REORDER, _anderson_weights
 from numba_kernels.prox import group_shrink_factor
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def dense_column_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum, out, row):
     """out[row, t] = -(X_j^T r_s,t - m_j S_t) / n for every task t, dense X (one contiguous dot product per task)."""
     column = X_data[j * n_samples:(j + 1) * n_samples]
@@ -36,7 +36,7 @@ def dense_column_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X
         out[row, t] = -(total - X_offset[j] * weighted_sum[t]) / n_samples
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def csc_column_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum, out, row):
     """out[row, t] = -(X_j^T r_s,t - m_j S_t) / n for every task t, CSC X."""
     for t in range(residual.shape[0]):
@@ -46,7 +46,7 @@ def csc_column_gradient(X_data, X_indices, X_indptr, n_samples, j, residual, X_o
         out[row, t] = -(total - X_offset[j] * weighted_sum[t]) / n_samples
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def dense_column_update(X_data, X_indices, X_indptr, n_samples, j, delta, residual):
     """r_s,t -= delta_t X_j for every task t, in place, dense X."""
     column = X_data[j * n_samples:(j + 1) * n_samples]
@@ -56,7 +56,7 @@ def dense_column_update(X_data, X_indices, X_indptr, n_samples, j, delta, residu
                 residual[t, i] -= column[i] * delta[t]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def csc_column_update(X_data, X_indices, X_indptr, n_samples, j, delta, residual):
     """r_s,t -= delta_t X_j for every task t, in place, CSC X."""
     for t in range(residual.shape[0]):
@@ -65,7 +65,7 @@ def csc_column_update(X_data, X_indices, X_indptr, n_samples, j, delta, residual
                 residual[t, X_indices[k]] -= X_data[k] * delta[t]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _block_epoch(column_gradient, column_update, X_data, X_indices, X_indptr, coef, residual, weighted_sum,
                  working_groups, group_indices, group_ptr, group_lipschitz, group_l1, X_offset, n_samples, gradient,
                  step, delta):
@@ -99,7 +99,7 @@ def _block_epoch(column_gradient, column_update, X_data, X_indices, X_indptr, co
                     coef[j, t] = factor * step[a, t]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _largest_block_violation(column_gradient, X_data, X_indices, X_indptr, coef, residual, weighted_sum,
                              working_groups, group_indices, group_ptr, group_l1, X_offset, n_samples, gradient):
     """max over the working groups of dist(-G_g, l1_g d||W_g||_F): ||G_g + l1_g W_g / ||W_g|| ||_F when W_g != 0,

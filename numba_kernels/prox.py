@@ -159,7 +159,7 @@ def group_soft_threshold(block, threshold):
     return block * block.dtype.type(scale)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def group_shrink_factor(norm, threshold):
     """The factor max(1 - threshold / ||v||, 0) of block soft thresholding, from ||v|| (0 when ||v|| <= threshold),
     for kernels that apply it in place without building the block."""

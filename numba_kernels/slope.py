@@ -171,7 +171,7 @@ def _move_cluster(values, sizes, members, k, start, new_value):
     return new_values, new_sizes, np.concatenate((rest[:cut], block, rest[cut:]))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def slope_cd_epoch(column_dot, column_axpy, X_data, X_indices, X_indptr, n_samples, columns, coef, residual,
                    lambda_cumsum, column_sq_norms):
     """One cyclic pass of cluster coordinate descent for 1/(2n) ||r||^2 + J_lambda(beta), r = y - X beta - b.
@@ -254,7 +254,7 @@ def sorted_dual_norm_kernel(values, lambdas):
     return best
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _residual(column_axpy, X_data, X_indices, X_indptr, n_samples, columns, y, coef, intercept):
     """r = y - X_E coef - intercept, X_E the columns ``columns`` of X (loops over the non-zero coefficients only)."""
     residual = y - intercept
@@ -264,7 +264,7 @@ def _residual(column_axpy, X_data, X_indices, X_indptr, n_samples, columns, y, c
     return residual
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _scaled_correlations(column_dot, X_data, X_indices, X_indptr, n_samples, columns, residual):
     """X_E^T r / n for the columns ``columns`` of X: the negative gradient of 1/(2n) ||r||^2 in their coefficients."""
     out = np.empty(columns.shape[0])
@@ -324,7 +324,7 @@ def slope_hybrid_solve(X_data, X_indices, X_indptr, n_samples, y, coef, intercep
                          columns, lambdas, fit_intercept, lipschitz, tol, max_iter, pgd_every)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _hybrid_solve(column_dot, column_axpy, X_data, X_indices, X_indptr, n_samples, y, coef, intercept, columns,
                   lambdas, fit_intercept, lipschitz, tol, max_iter, pgd_every):
     n = n_samples

@@ -56,7 +56,7 @@ def _correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, 
     return out
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _violation(c, w_j, l1_j, l2_j, positive, kind, shape):
     """dist(c, dp_j(w_j)) for the correlation c = -grad_j: |c - p_j'(w_j)| off 0, (|c| - l1_j)_+ at 0
     ((c - l1_j)_+ with positive=True)."""
