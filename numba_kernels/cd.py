@@ -55,6 +55,17 @@ def _derivative(x, l1_j, l2_j, kind, shape):
     return math.copysign(l1_j, x) + l2_j * x
 
 
+@njit(cache=True, inline="always")
+def coordinate_violation(c, w_j, l1_j, l2_j, positive, kind, shape):
+    """dist(c, dp_j(w_j)) for the correlation c = -grad_j: |c - p_j'(w_j)| off 0, (|c| - l1_j)_+ at 0
+    ((c - l1_j)_+ with positive=True)."""
+    if w_j != 0.0:
+        return abs(c - _derivative(w_j, l1_j, l2_j, kind, shape))
+    if positive:
+        return max(c - l1_j, 0.0)
+    return max(abs(c) - l1_j, 0.0)
+
+
 REORDER = {"reassoc", "contract", "nsz"}  # fastmath flags that let LLVM vectorize sums (no NaN / inf assumptions)
 
 # Column helpers. X is given as (X_data, X_indices, X_indptr): for dense X its Fortran-order ravel, column j at
@@ -297,13 +308,6 @@ def _largest_violation(column_dot, X_data, X_indices, X_indptr, w, residual, wei
     """The loop of _working_set_violation with the storage's ``column_dot``."""
     worst = 0.0
     for j in working_set:
-        gradient_j = -centred_correlation(column_dot, X_data, X_indices, X_indptr, n_samples, j, residual, X_offset,
-                                          weighted_sum)
-        if w[j] != 0.0:
-            distance = abs(gradient_j + _derivative(w[j], l1[j], l2[j], kind, shape))
-        elif positive:
-            distance = max(-gradient_j - l1[j], 0.0)
-        else:
-            distance = max(abs(gradient_j) - l1[j], 0.0)
-        worst = max(worst, distance)
+        c = centred_correlation(column_dot, X_data, X_indices, X_indptr, n_samples, j, residual, X_offset, weighted_sum)
+        worst = max(worst, coordinate_violation(c, w[j], l1[j], l2[j], positive, kind, shape))
     return worst

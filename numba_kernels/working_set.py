@@ -35,8 +35,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from numba_kernels.cd import (ELASTIC_NET, REORDER, _column_axpy, _derivative, cd_working_set, centred_correlation,
-                              csc_column_dot, dense_column_dot)
+from numba_kernels.cd import (ELASTIC_NET, REORDER, _column_axpy, cd_working_set, centred_correlation,
+                              coordinate_violation, csc_column_dot, dense_column_dot)
 
 TRACE_COLUMNS = 5  # per outer iteration: criterion, features in the problem, non-zeros, working set, CD epochs
 
@@ -54,17 +54,6 @@ def _correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, 
             out[k] = centred_correlation(csc_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
                                          residual_s, X_offset, weighted_sum)
     return out
-
-
-@njit(cache=True, inline="always")
-def _violation(c, w_j, l1_j, l2_j, positive, kind, shape):
-    """dist(c, dp_j(w_j)) for the correlation c = -grad_j: |c - p_j'(w_j)| off 0, (|c| - l1_j)_+ at 0
-    ((c - l1_j)_+ with positive=True)."""
-    if w_j != 0.0:
-        return abs(c - _derivative(w_j, l1_j, l2_j, kind, shape))
-    if positive:
-        return max(c - l1_j, 0.0)
-    return max(abs(c) - l1_j, 0.0)
 
 
 @njit(cache=True)
@@ -195,7 +184,7 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
         unpenalized_violation, support = 0.0, 0
         for k in range(active.shape[0]):
             j = active[k]
-            scores[k] = _violation(correlations[k], w[j], l1[j], l2[j], positive, kind, shape)
+            scores[k] = coordinate_violation(correlations[k], w[j], l1[j], l2[j], positive, kind, shape)
             if l1[j] == 0.0 and l2[j] == 0.0:
                 unpenalized_violation = max(unpenalized_violation, scores[k])
             support += w[j] != 0.0
