@@ -41,18 +41,33 @@ from numba_kernels.cd import (ELASTIC_NET, REORDER, _column_axpy, cd_working_set
 TRACE_COLUMNS = 5  # per outer iteration: criterion, features in the problem, non-zeros, working set, CD epochs
 
 
-@njit(cache=True, parallel=True, fastmath=REORDER)
+@njit(cache=True)
 def _correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum, features):
-    """c_k = (X_j^T r_s - m_j S) / n for j = features[k], in parallel over the features."""
-    out = np.empty(features.shape[0])
+    """c_k = (X_j^T r_s - m_j S) / n for j = features[k], in parallel over the features (compiled once per
+    storage, see ``numba_kernels.cd``)."""
     if X_indptr.shape[0] == 0:
-        for k in prange(features.shape[0]):
-            out[k] = centred_correlation(dense_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
-                                         residual_s, X_offset, weighted_sum)
-    else:
-        for k in prange(features.shape[0]):
-            out[k] = centred_correlation(csc_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
-                                         residual_s, X_offset, weighted_sum)
+        return _dense_correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum,
+                                   features)
+    return _csc_correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum, features)
+
+
+@njit(cache=True, parallel=True, fastmath=REORDER)
+def _dense_correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum, features):
+    """_correlations for dense X."""
+    out = np.empty(features.shape[0])
+    for k in prange(features.shape[0]):
+        out[k] = centred_correlation(dense_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
+                                     residual_s, X_offset, weighted_sum)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _csc_correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum, features):
+    """_correlations for CSC X."""
+    out = np.empty(features.shape[0])
+    for k in prange(features.shape[0]):
+        out[k] = centred_correlation(csc_column_dot, X_data, X_indices, X_indptr, n_samples, features[k],
+                                     residual_s, X_offset, weighted_sum)
     return out
 
 
@@ -147,6 +162,37 @@ def _kth_smallest(values, k):
 
 
 @njit(cache=True)
+def _cd_on_gathered_columns(X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2,
+                            positive, kind, shape, X_offset, n_samples, max_epochs, tol, anderson_every, check_every):
+    """``cd_working_set`` for CSC X on a contiguous copy of the working set's columns (and of its coefficients and
+    constants), the coefficients then written back; returns (S, epochs). The columns of a working set lie
+    scattered through X's arrays, a few cache lines each, and an epoch that fetches them from memory cost twice
+    one on the copy (10000 x 100000 CSC design, 3375 columns: 0.55 against 0.25 ms; the copy costs less than an
+    epoch). Features outside the working set are 0 (it holds the support), as ``cd_working_set`` then assumes
+    of the local problem."""
+    size = working_set.shape[0]
+    indptr = np.empty(size + 1, dtype=X_indptr.dtype)
+    indptr[0] = 0
+    for k in range(size):
+        j = working_set[k]
+        indptr[k + 1] = indptr[k] + X_indptr[j + 1] - X_indptr[j]
+    data = np.empty(indptr[size], dtype=X_data.dtype)
+    indices = np.empty(indptr[size], dtype=X_indices.dtype)
+    for k in range(size):
+        start = X_indptr[working_set[k]]
+        for t in range(indptr[k + 1] - indptr[k]):
+            data[indptr[k] + t] = X_data[start + t]
+            indices[indptr[k] + t] = X_indices[start + t]
+    local_w = w[working_set]
+    weighted_sum, epochs, _ = cd_working_set(
+        data, indices, indptr, local_w, residual_s, weighted_sum, np.arange(size), lipschitz[working_set],
+        l1[working_set], l2[working_set], positive, kind, shape, X_offset[working_set], n_samples, max_epochs, tol,
+        anderson_every, check_every)
+    w[working_set] = local_w
+    return weighted_sum, epochs
+
+
+@njit(cache=True)
 def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual_s, weighted_sum,
                       candidates, lipschitz, l1, l2, positive, kind, shape, tol, gradient_scale, screening,
                       max_iter, max_epochs, initial_size, size_fraction, inner_fraction, complete_fraction,
@@ -233,7 +279,12 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
         fraction = complete_fraction if every_violator and 2 * working_set.shape[0] < active.shape[0] \
             else inner_fraction
         inner_tol = max(fraction * largest_violation, 1e-13 * gradient_scale)
-        weighted_sum, trace[iteration, 4], _ = cd_working_set(
-            X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive, kind,
-            shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
+        if X_indptr.shape[0] == 0:
+            weighted_sum, trace[iteration, 4], _ = cd_working_set(
+                X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive,
+                kind, shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
+        else:
+            weighted_sum, trace[iteration, 4] = _cd_on_gathered_columns(
+                X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive,
+                kind, shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
     return weighted_sum, max_iter, criterion, stop_tol, False, active, correlations, trace

@@ -18,7 +18,8 @@ def check_design(X, name="X", accept_sparse=True):
     if sp.issparse(X):
         if not accept_sparse:
             raise TypeError(f"{name} must be a dense array; got a sparse matrix")
-        X = sp.csc_matrix(X)
+        if not isinstance(X, sp.csc_matrix):  # a CSC matrix is kept as it is: scipy caches its sorted-indices flag
+            X = sp.csc_matrix(X)
         if X.dtype not in FLOAT_DTYPES:
             X = X.astype(np.float64)
         values = X.data
