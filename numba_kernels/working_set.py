@@ -166,9 +166,8 @@ def _cd_on_gathered_columns(X_data, X_indices, X_indptr, w, residual_s, weighted
                             positive, kind, shape, X_offset, n_samples, max_epochs, tol, anderson_every, check_every):
     """``cd_working_set`` for CSC X on a contiguous copy of the working set's columns (and of its coefficients and
     constants), the coefficients then written back; returns (S, epochs). The columns of a working set lie
-    scattered through X's arrays, a few cache lines each, and an epoch that fetches them from memory cost twice
-    one on the copy (10000 x 100000 CSC design, 3375 columns: 0.55 against 0.25 ms; the copy costs less than an
-    epoch). Features outside the working set are 0 (it holds the support), as ``cd_working_set`` then assumes
+    scattered through X's arrays, a few cache lines each, fetched from memory at every epoch (10000 x 100000 CSC
+    design, 3375 columns: 10 epochs took 3.4 ms on them and 2.6 ms on the copy, the copy included). Features outside the working set are 0 (it holds the support), as ``cd_working_set`` then assumes
     of the local problem."""
     size = working_set.shape[0]
     indptr = np.empty(size + 1, dtype=X_indptr.dtype)
