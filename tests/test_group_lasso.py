@@ -203,3 +203,20 @@ def test_gap_safe_screening_keeps_the_solution():
     screened = gws.solve_group_least_squares(centered, y_c, groups, l1, tol=1e-12, screening=True)
     plain = gws.solve_group_least_squares(centered, y_c, groups, l1, tol=1e-12, screening=False)
     np.testing.assert_allclose(screened.coef, plain.coef, atol=1e-8)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_group_lipschitz_is_the_squared_spectral_norm_of_each_centred_block(sparse, monkeypatch):
+    from sparseopt.solvers import group_working_set as gws
+    from sparseopt.solvers.working_set import prepare_least_squares
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 14)) * (rng.random((40, 14)) < 0.6) + 0.3
+    members = [[5], [0, 7], [2, 9, 11], [1, 3], [4, 6, 8, 10, 12], [13]]  # sizes 1, 2 and 3 and 5, interleaved
+    indices, ptr = np.concatenate(members), np.cumsum([0] + [len(g) for g in members])
+    monkeypatch.setattr(gws, "BLOCK_ENTRIES", 40 * 2)  # one group per chunk for the size-2 groups
+    design = sp.csc_matrix(X) if sparse else np.asfortranarray(X)
+    centered, _, _, _ = prepare_least_squares(design, rng.standard_normal(40), np.ones(40), True)
+    centred = X - X.mean(axis=0)
+    expected = [np.linalg.norm(centred[:, g], 2) ** 2 / 40 for g in members]
+    np.testing.assert_allclose(gws.group_lipschitz(centered, indices, ptr), expected, rtol=1e-12)
