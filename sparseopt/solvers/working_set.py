@@ -229,6 +229,8 @@ def _kkt_check(centered, coef, residual_s, outside, bounds, l1, l2, positive):
     |X_c_j^T r| / n: X_c_j^T r is computed where the bound reaches l1_j, and a feature violates when
     |X_c_j^T r| / n > l1_j (only X_c_j^T r > n l1_j counts with positive=True). Returns the bounds, exact where
     computed, and the violators."""
+    if outside.size == 0:  # every feature was in the problem (no strong set): nothing to check, 50 us spared
+        return bounds, outside
     unsure = np.flatnonzero(~(bounds <= l1[outside]))
     correlations = feature_correlations(centered, residual_s, outside[unsure])
     bounds = bounds.copy()
