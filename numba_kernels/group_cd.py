@@ -12,9 +12,10 @@ Lipschitz constant L_g = ||X_g||_2^2 / n (the largest eigenvalue of X_g^T X_g / 
 which is the exact minimiser in W_g when the group holds one feature (Qin, Scheinberg & Goldfarb 2013 use the
 same block step for the group Lasso). The residual is stored task by task, R^T (T, n) C-ordered, so that each
 task's X_j^T r_t is a contiguous dot product (with R (n, T) the strided sums were not vectorised: on a 300 x 3000
-multi-task Lasso with 5 tasks an epoch cost 5 times more). Centring of a CSC X is implicit as in ``numba_kernels.cd`` (one S_t = d^T r_s,t per task), and
-every K + 1 epochs the working-set coefficients are extrapolated (Anderson acceleration) when that lowers the
-objective.
+multi-task Lasso with 5 tasks an epoch cost 5 times more). Centring of a CSC X is implicit as in
+``numba_kernels.cd`` (one S_t = d^T r_s,t per task), and every K + 1 epochs the working-set coefficients are
+extrapolated (Anderson acceleration) when that lowers the objective. The outer loop that calls this kernel is
+``numba_kernels.group_working_set``.
 """
 import math
 

@@ -20,12 +20,13 @@ One outer iteration (Massias et al. 2018; Bertrand & Massias 2021):
    tiny: an epoch on the working set then costs about size_fraction of the full pass of step 1, and an inner
    solve of 10 to 30 epochs about as much as that pass, instead of spending a full pass on each of many
    doublings of a few features (on a 10000 x 100000 CSC Lasso, 14 outer iterations became 7);
-5. coordinate descent with Anderson extrapolation on it (``cd_working_set``) until its violation is at most
-   ``inner_fraction`` times the largest outer violation, or ``complete_fraction`` times it when every violating
-   feature is in the working set and the working set holds less than half of the features: the next full
-   pass, which costs over two epochs, could then add nothing to the subproblem (on the same CSC Lasso, 9 outer
-   iterations became 7; where the working set is most of the problem, as on the 442 x 175 diabetes design,
-   an outer iteration costs about one epoch and the tighter solve only added epochs).
+5. coordinate descent with Anderson extrapolation on it (``cd_working_set``; for CSC X on a contiguous copy of
+   its columns) until its violation is at most ``inner_fraction`` times the largest outer violation, or
+   ``complete_fraction`` times it when every violating feature is in the working set and the working set
+   holds less than half of the features: the next full pass, which costs over two epochs, could then add
+   nothing to the subproblem (on the same CSC Lasso, 9 outer iterations became 7; where the working set is
+   most of the problem, as on the 442 x 175 diabetes design, an outer iteration costs about one epoch and the
+   tighter solve only added epochs).
 
 Doing this in one compiled call removes about 0.4 ms of Python per outer iteration, which dominated fits of a
 few milliseconds.
@@ -167,8 +168,9 @@ def _cd_on_gathered_columns(X_data, X_indices, X_indptr, w, residual_s, weighted
     """``cd_working_set`` for CSC X on a contiguous copy of the working set's columns (and of its coefficients and
     constants), the coefficients then written back; returns (S, epochs). The columns of a working set lie
     scattered through X's arrays, a few cache lines each, fetched from memory at every epoch (10000 x 100000 CSC
-    design, 3375 columns: 10 epochs took 3.4 ms on them and 2.6 ms on the copy, the copy included). Features outside the working set are 0 (it holds the support), as ``cd_working_set`` then assumes
-    of the local problem."""
+    design, 3375 columns: 10 epochs took 3.4 ms on them and 2.6 ms on the copy, the copy included). The copy
+    leaves out the features outside the working set; they are 0 (the working set holds the support), so the
+    objective that the Anderson step compares is the same on the copy."""
     size = working_set.shape[0]
     indptr = np.empty(size + 1, dtype=X_indptr.dtype)
     indptr[0] = 0
