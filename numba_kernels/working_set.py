@@ -21,7 +21,8 @@ One outer iteration (Massias et al. 2018; Bertrand & Massias 2021):
    solve of 10 to 30 epochs about as much as that pass, instead of spending a full pass on each of many
    doublings of a few features (on a 10000 x 100000 CSC Lasso, 14 outer iterations became 7);
 5. coordinate descent with Anderson extrapolation on it (``cd_working_set``; for CSC X on a contiguous copy of
-   its columns) until its violation is at most ``inner_fraction`` times the largest outer violation, or
+   its columns; for dense X by covariance updates, ``numba_kernels.gram_cd``, when the Gram products it needs
+   are cheap enough) until its violation is at most ``inner_fraction`` times the largest outer violation, or
    ``complete_fraction`` times it when every violating feature is in the working set and the working set
    holds less than half of the features: the next full pass, which costs over two epochs, could then add
    nothing to the subproblem (on the same CSC Lasso, 9 outer iterations became 7; where the working set is
@@ -38,6 +39,7 @@ from numba import njit, prange
 
 from numba_kernels.cd import (ELASTIC_NET, REORDER, _column_axpy, cd_working_set, centred_correlation,
                               coordinate_violation, csc_column_dot, dense_column_dot)
+from numba_kernels.gram_cd import gram_cd_working_set, gram_extend
 
 TRACE_COLUMNS = 5  # per outer iteration: criterion, features in the problem, non-zeros, working set, CD epochs
 
@@ -194,10 +196,22 @@ def _cd_on_gathered_columns(X_data, X_indices, X_indptr, w, residual_s, weighted
 
 
 @njit(cache=True)
+def _gram_pays(working_set, slots, n_cached, capacity, payback):
+    """Whether the inner solve should run by covariance updates: the working set's features not yet in the Gram
+    cache fit in it, and their products, (new features) x (cached + new) dot products of columns, number at most
+    ``payback`` x |W|, about payback / 2 column-wise epochs on the working set (a dot product and an update per
+    feature). The products stay cached for the later working sets."""
+    new = 0
+    for j in working_set:
+        new += slots[j] < 0
+    return n_cached + new <= capacity and new * (n_cached + new) <= payback * working_set.shape[0]
+
+
+@njit(cache=True)
 def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scale, y, w, residual_s, weighted_sum,
                       candidates, lipschitz, l1, l2, positive, kind, shape, tol, gradient_scale, screening,
                       max_iter, max_epochs, initial_size, size_fraction, inner_fraction, complete_fraction,
-                      anderson_every, check_every):
+                      anderson_every, check_every, gram_capacity, gram_payback):
     """Outer iterations of working-set CD on the features ``candidates`` (sorted; w is 0 elsewhere) until the
     stopping criterion is at most its target and every unpenalized feature (l1_j = l2_j = 0) has
     |c_j| <= tol g, or max_iter iterations. The criterion is the duality gap, with target tol ||y_c||^2 / n
@@ -205,7 +219,9 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
     ``gradient_scale``, or with gradient_scale < 0 the largest |c_j| of the first iteration (the caller passes
     that only when w = 0 and every feature is a candidate, so that it is g, and no pass over X is spent on it).
     The subproblems stop at max(f times the largest violation, 1e-13 g), f = inner_fraction or complete_fraction
-    (module docstring, step 5): below 1e-13 g is rounding.
+    (module docstring, step 5): below 1e-13 g is rounding. For dense X, a subproblem runs by covariance updates
+    (``numba_kernels.gram_cd``) when the Gram cache, of ``gram_capacity`` features (0: never), can take the
+    working set's new features and their products cost at most ``gram_payback`` column-wise epochs (``_gram_pays``).
 
     ``w`` and ``residual_s`` are updated in place. Returns (weighted_sum S, iterations, stopping criterion, its
     target, converged, the features left in the problem (candidates minus those removed by the Gap Safe rule),
@@ -220,6 +236,10 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
         squared_y += y[i] * y[i]
     correlations = np.zeros(0)
     column_norms = np.sqrt(n_samples * lipschitz)
+    gram_slots = np.full(w.shape[0], -1, dtype=np.int64)  # the Gram cache of step 5 (numba_kernels.gram_cd)
+    gram_members = np.empty(gram_capacity, dtype=np.int64)
+    gram = np.empty((gram_capacity, gram_capacity))
+    n_cached = 0
     for iteration in range(max_iter):
         correlations = _correlations(X_data, X_indices, X_indptr, n_samples, residual_s, X_offset, weighted_sum,
                                      active)
@@ -280,12 +300,17 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
         fraction = complete_fraction if every_violator and 2 * working_set.shape[0] < active.shape[0] \
             else inner_fraction
         inner_tol = max(fraction * largest_violation, 1e-13 * gradient_scale)
-        if X_indptr.shape[0] == 0:
-            weighted_sum, trace[iteration, 4], _ = cd_working_set(
+        if X_indptr.shape[0] != 0:
+            weighted_sum, trace[iteration, 4] = _cd_on_gathered_columns(
                 X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive,
                 kind, shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
+        elif _gram_pays(working_set, gram_slots, n_cached, gram.shape[0], gram_payback):
+            n_cached = gram_extend(X_data, n_samples, working_set, gram_slots, gram_members, gram, n_cached)
+            trace[iteration, 4], _ = gram_cd_working_set(
+                X_data, n_samples, w, residual_s, working_set, lipschitz, l1, l2, positive, kind, shape, max_epochs,
+                inner_tol, anderson_every, check_every, gram_slots, gram)
         else:
-            weighted_sum, trace[iteration, 4] = _cd_on_gathered_columns(
+            weighted_sum, trace[iteration, 4], _ = cd_working_set(
                 X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive,
                 kind, shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
     return weighted_sum, max_iter, criterion, stop_tol, False, active, correlations, trace

@@ -61,3 +61,48 @@ def test_duality_gap_matches_the_formula(positive):
     primal = residual @ residual / (2 * n) + l1 @ np.abs(w) + 0.5 * l2 @ w ** 2
     assert theta == pytest.approx(expected_theta, rel=1e-12)
     assert gap == pytest.approx(primal - dual, rel=1e-12)
+
+
+def test_gram_extend_fills_the_products_of_the_features_given_slots():
+    from numba_kernels.gram_cd import gram_extend
+
+    rng = np.random.default_rng(2)
+    X = np.asfortranarray(rng.standard_normal((30, 12)))
+    slots, members, gram = np.full(12, -1), np.empty(8, dtype=np.int64), np.full((8, 8), np.nan)
+    n_cached = gram_extend(X.ravel(order="F"), 30, np.array([3, 7, 1]), slots, members, gram, 0)
+    n_cached = gram_extend(X.ravel(order="F"), 30, np.array([1, 5, 7, 10]), slots, members, gram, n_cached)
+    assert n_cached == 5 and list(members[:5]) == [3, 7, 1, 5, 10] and slots[5] == 3 and slots[0] == -1
+    np.testing.assert_allclose(gram[:5, :5], X[:, members[:5]].T @ X[:, members[:5]], rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind, positive, l2", [(0, False, 0.0), (0, True, 0.0), (0, False, 0.3), (1, False, 0.0),
+                                                (2, False, 0.0)])
+def test_covariance_updates_give_the_column_wise_iterates(kind, positive, l2):
+    """gram_cd_working_set against cd_working_set (dense X) from the same non-zero start: the same epochs, the same
+    coefficients and residual to rounding, for the elastic net (with Anderson steps), w >= 0, MCP and SCAD."""
+    from numba_kernels.cd import cd_working_set
+    from numba_kernels.gram_cd import gram_cd_working_set, gram_extend
+
+    rng = np.random.default_rng(4)
+    n, p = 60, 15
+    X = np.asfortranarray(rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1)))  # correlated columns
+    y = X[:, :4] @ np.array([2.0, -1.5, 1.0, 0.5]) + 0.3 * rng.standard_normal(n)
+    lipschitz = (X ** 2).sum(axis=0) / n
+    l1, l2s = np.full(p, 0.05), np.full(p, l2)
+    working_set = np.array([0, 1, 2, 3, 5, 8, 9, 13])
+    w = np.zeros(p)
+    w[[0, 5]] = [1.0, 0.2]
+    residual = y - X @ w
+    shape = 3.0 if kind else 0.0
+    w_columns, r_columns = w.copy(), residual.copy()
+    _, epochs, violation = cd_working_set(X.ravel(order="F"), np.zeros(0, np.int32), np.zeros(0, np.int32), w_columns,
+                                          r_columns, 0.0, working_set, lipschitz, l1, l2s, positive, kind, shape,
+                                          np.zeros(p), n, 500, 1e-10, 5, 10)
+    slots, members, gram = np.full(p, -1), np.empty(p, dtype=np.int64), np.empty((p, p))
+    gram_extend(X.ravel(order="F"), n, working_set, slots, members, gram, 0)
+    w_gram, r_gram = w.copy(), residual.copy()
+    gram_epochs, gram_violation = gram_cd_working_set(X.ravel(order="F"), n, w_gram, r_gram, working_set, lipschitz,
+                                                      l1, l2s, positive, kind, shape, 500, 1e-10, 5, 10, slots, gram)
+    assert gram_epochs == epochs and violation <= 1e-10 and gram_violation <= 1e-10
+    np.testing.assert_allclose(w_gram, w_columns, atol=1e-12)
+    np.testing.assert_allclose(r_gram, y - X @ w_gram, atol=1e-12)

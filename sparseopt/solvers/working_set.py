@@ -32,6 +32,8 @@ ANDERSON_EVERY = 5
 CHECK_EVERY = 10
 SIZE_FRACTION = 0.03  # the working set holds at least this fraction of the candidate features
 COMPLETE_TOL_FRACTION = 0.03  # inner fraction when every violating feature is in the working set
+GRAM_MAX_FEATURES = 2000  # features in the Gram cache of the covariance-update inner solves (32 MB), for dense X
+GRAM_PAYBACK = 50  # a working set's missing Gram products may number this many times its size
 
 
 class CenteredDesign(NamedTuple):
@@ -178,13 +180,17 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
     candidates = np.flatnonzero(in_problem)
     if gradient_scale is None and (strong_set is not None or np.any(coef)):
         gradient_scale = np.max(np.abs(feature_correlations(centered, y)))
+    # inner solves by covariance updates (numba_kernels.gram_cd) on dense X, while the Gram cache holds at most
+    # n / 2 features: then an epoch costs at most |W|^2 against n |W| column-wise
+    gram_capacity = 0 if sp.issparse(centered.X) else min(n_features, n // 2, GRAM_MAX_FEATURES)
     kkt_violations, n_iter = 0, 0
     while True:
         weighted_sum, iterations, stop_crit, stop_tol, converged, active, correlations, trace = working_set_solve(
             centered.data, centered.indices, centered.indptr, n, centered.X_offset, centered.row_scale, y, coef,
             residual_s, weighted_sum, candidates, lipschitz, l1, l2, positive, kind, shape, tol,
             -1.0 if gradient_scale is None else gradient_scale, screening, max_iter - n_iter, max_epochs,
-            initial_size, SIZE_FRACTION, INNER_TOL_FRACTION, COMPLETE_TOL_FRACTION, ANDERSON_EVERY, CHECK_EVERY)
+            initial_size, SIZE_FRACTION, INNER_TOL_FRACTION, COMPLETE_TOL_FRACTION, ANDERSON_EVERY, CHECK_EVERY,
+            gram_capacity, GRAM_PAYBACK)
         if verbose:
             _print_trace(trace, n_iter, stop_tol, kind)
         n_iter += iterations
