@@ -9,7 +9,8 @@ h_0 = X_W^T r_0 at the start, ||r||^2 = ||r_0||^2 - Delta^T (h_0 + h).
 
 The entries of G come from a cache that lives through a whole outer loop: ``gram`` holds G between the features
 that have been in a working set, feature j in row and column ``slots[j]`` (-1 while it has none), so that a
-feature's products are computed once however often it comes back.
+feature's products are computed once however often it comes back; ``rows`` holds their columns, contiguous, for
+the matrix product that computes those of new features.
 """
 import numpy as np
 from numba import njit
@@ -18,24 +19,27 @@ from numba_kernels.cd import (ELASTIC_NET, REORDER, _anderson_weights, _coordina
                               dense_column_axpy, dense_column_dot)
 
 
-@njit(cache=True, fastmath=REORDER)
-def gram_extend(X_data, n_samples, working_set, slots, members, gram, n_cached):
-    """Give a slot to every feature of ``working_set`` that has none, and fill the new rows and columns of
-    ``gram`` with their products X_j^T X_k; ``members`` lists the features by slot. Returns the number of
-    slots in use (the caller checks that they fit in ``gram``)."""
-    no_index = np.zeros(0, dtype=np.int64)  # dense_column_dot does not read X's index arrays
+@njit(cache=True)
+def gram_extend(X_data, n_samples, working_set, slots, members, rows, gram, n_cached):
+    """Give a slot to every feature of ``working_set`` that has none, copy its column to ``rows`` (float64, one
+    row per slot) and fill the new rows and columns of ``gram`` with the products of the new columns and all
+    the cached ones, by one matrix product (BLAS: on 5000 x 500, the products of 500 features added in 7 steps
+    took 29-58 ms, against 148-168 ms by dot products of columns); ``members`` lists the features by slot.
+    Returns the number of slots in use (the caller checks that they fit)."""
     first_new = n_cached
     for j in working_set:
         if slots[j] < 0:
             slots[j] = n_cached
             members[n_cached] = j
+            for i in range(n_samples):
+                rows[n_cached, i] = X_data[j * n_samples + i]
             n_cached += 1
-    for a in range(first_new, n_cached):
-        column = X_data[members[a] * n_samples:(members[a] + 1) * n_samples]
-        for b in range(a + 1):
-            product = dense_column_dot(X_data, no_index, no_index, n_samples, members[b], column)
-            gram[a, b] = product
-            gram[b, a] = product
+    if n_cached > first_new:
+        block = np.dot(rows[first_new:n_cached], rows[:n_cached].T)
+        for a in range(n_cached - first_new):
+            for b in range(n_cached):
+                gram[first_new + a, b] = block[a, b]
+                gram[b, first_new + a] = block[a, b]
     return n_cached
 
 

@@ -238,6 +238,7 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
     column_norms = np.sqrt(n_samples * lipschitz)
     gram_slots = np.full(w.shape[0], -1, dtype=np.int64)  # the Gram cache of step 5 (numba_kernels.gram_cd)
     gram_members = np.empty(gram_capacity, dtype=np.int64)
+    gram_rows = np.empty((gram_capacity, n_samples))
     gram = np.empty((gram_capacity, gram_capacity))
     n_cached = 0
     for iteration in range(max_iter):
@@ -305,7 +306,7 @@ def working_set_solve(X_data, X_indices, X_indptr, n_samples, X_offset, row_scal
                 X_data, X_indices, X_indptr, w, residual_s, weighted_sum, working_set, lipschitz, l1, l2, positive,
                 kind, shape, X_offset, n_samples, max_epochs, inner_tol, anderson_every, check_every)
         elif _gram_pays(working_set, gram_slots, n_cached, gram.shape[0], gram_payback):
-            n_cached = gram_extend(X_data, n_samples, working_set, gram_slots, gram_members, gram, n_cached)
+            n_cached = gram_extend(X_data, n_samples, working_set, gram_slots, gram_members, gram_rows, gram, n_cached)
             trace[iteration, 4], _ = gram_cd_working_set(
                 X_data, n_samples, w, residual_s, working_set, lipschitz, l1, l2, positive, kind, shape, max_epochs,
                 inner_tol, anderson_every, check_every, gram_slots, gram)

@@ -69,8 +69,9 @@ def test_gram_extend_fills_the_products_of_the_features_given_slots():
     rng = np.random.default_rng(2)
     X = np.asfortranarray(rng.standard_normal((30, 12)))
     slots, members, gram = np.full(12, -1), np.empty(8, dtype=np.int64), np.full((8, 8), np.nan)
-    n_cached = gram_extend(X.ravel(order="F"), 30, np.array([3, 7, 1]), slots, members, gram, 0)
-    n_cached = gram_extend(X.ravel(order="F"), 30, np.array([1, 5, 7, 10]), slots, members, gram, n_cached)
+    rows = np.empty((8, 30))
+    n_cached = gram_extend(X.ravel(order="F"), 30, np.array([3, 7, 1]), slots, members, rows, gram, 0)
+    n_cached = gram_extend(X.ravel(order="F"), 30, np.array([1, 5, 7, 10]), slots, members, rows, gram, n_cached)
     assert n_cached == 5 and list(members[:5]) == [3, 7, 1, 5, 10] and slots[5] == 3 and slots[0] == -1
     np.testing.assert_allclose(gram[:5, :5], X[:, members[:5]].T @ X[:, members[:5]], rtol=1e-13)
 
@@ -99,7 +100,7 @@ def test_covariance_updates_give_the_column_wise_iterates(kind, positive, l2):
                                           r_columns, 0.0, working_set, lipschitz, l1, l2s, positive, kind, shape,
                                           np.zeros(p), n, 500, 1e-10, 5, 10)
     slots, members, gram = np.full(p, -1), np.empty(p, dtype=np.int64), np.empty((p, p))
-    gram_extend(X.ravel(order="F"), n, working_set, slots, members, gram, 0)
+    gram_extend(X.ravel(order="F"), n, working_set, slots, members, np.empty((p, n)), gram, 0)
     w_gram, r_gram = w.copy(), residual.copy()
     gram_epochs, gram_violation = gram_cd_working_set(X.ravel(order="F"), n, w_gram, r_gram, working_set, lipschitz,
                                                       l1, l2s, positive, kind, shape, 500, 1e-10, 5, 10, slots, gram)

@@ -33,6 +33,7 @@ CHECK_EVERY = 10
 SIZE_FRACTION = 0.03  # the working set holds at least this fraction of the candidate features
 COMPLETE_TOL_FRACTION = 0.03  # inner fraction when every violating feature is in the working set
 GRAM_MAX_FEATURES = 2000  # features in the Gram cache of the covariance-update inner solves (32 MB), for dense X
+GRAM_MAX_ENTRIES = 1 << 22  # entries of the cached features' columns (32 MB)
 GRAM_PAYBACK = 50  # a working set's missing Gram products may number this many times its size
 
 
@@ -182,7 +183,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         gradient_scale = np.max(np.abs(feature_correlations(centered, y)))
     # inner solves by covariance updates (numba_kernels.gram_cd) on dense X, while the Gram cache holds at most
     # n / 2 features: then an epoch costs at most |W|^2 against n |W| column-wise
-    gram_capacity = 0 if sp.issparse(centered.X) else min(n_features, n // 2, GRAM_MAX_FEATURES)
+    gram_capacity = 0 if sp.issparse(centered.X) else min(n_features, n // 2, GRAM_MAX_FEATURES,
+                                                          GRAM_MAX_ENTRIES // n)
     kkt_violations, n_iter = 0, 0
     while True:
         weighted_sum, iterations, stop_crit, stop_tol, converged, active, correlations, trace = working_set_solve(
