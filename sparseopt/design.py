@@ -44,6 +44,11 @@ def _blas_controller():
     return ThreadpoolController()
 
 
+def serial_blas():
+    """A context in which BLAS runs on one thread (threadpoolctl; entering and leaving it costs 20-50 us)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def solver_threads(solver):
     """Decorator for a solver whose first argument is X (or an object holding it as ``.X``): it runs with the
     Numba thread count chosen once for X (see ``_threads_for``) and, when X has a side of at least
@@ -61,8 +66,7 @@ def solver_threads(solver):
         shape = getattr(X, "shape", ())
         if len(shape) != 2:  # not validated yet (a list, say): the solver's own checks will speak
             return solver(first, *args, **kwargs)
-        serial = (_blas_controller().limit(limits=1, user_api="blas") if max(shape) >= SERIAL_BLAS_FROM
-                  else contextlib.nullcontext())
+        serial = serial_blas() if max(shape) >= SERIAL_BLAS_FROM else contextlib.nullcontext()
         with _threads_for(X), serial:
             return solver(first, *args, **kwargs)
 
