@@ -184,8 +184,8 @@ def solve_penalized_least_squares(centered, y, l1, l2, *, nonconvex=None, positi
         gradient_scale = np.max(np.abs(feature_correlations(centered, y)))
     # inner solves by covariance updates (numba_kernels.gram_cd) on dense X, while the Gram cache holds at most
     # n / 2 features: then an epoch costs at most |W|^2 against n |W| column-wise
-    gram_capacity = 0 if sp.issparse(centered.X) else min(n_features, n // 2, GRAM_MAX_FEATURES,
-                                                          GRAM_MAX_ENTRIES // n)
+    dense_as_given = not sp.issparse(centered.X) and not np.any(centered.X_offset)  # what gram_cd takes
+    gram_capacity = min(n_features, n // 2, GRAM_MAX_FEATURES, GRAM_MAX_ENTRIES // n) if dense_as_given else 0
     kkt_violations, n_iter = 0, 0
     while True:
         # the Gram products are a BLAS matrix product called from the kernel: on one thread, since with both
